@@ -1,0 +1,1 @@
+"""Plain data shared by the UI and the uploader process (no flet, pygame or google.cloud)."""

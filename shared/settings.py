@@ -1,0 +1,127 @@
+"""Settings from HL_VOX_* environment variables, validated with errors that name the variable."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
+
+APP_DIR_NAME = "hl-vox-timeleft"
+SINKS = ("local", "bigquery")
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+class SettingsError(ValueError):
+    """A setting has a value we cannot use; the message names the variable."""
+
+
+def default_data_dir(env: Mapping[str, str] = os.environ) -> Path:
+    """The OS's per-user data folder for the app."""
+    if sys.platform == "win32":
+        base = env.get("LOCALAPPDATA") or str(Path.home() / "AppData" / "Local")
+        return Path(base) / APP_DIR_NAME
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Application Support" / APP_DIR_NAME
+    return Path(env.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / APP_DIR_NAME
+
+
+@dataclass(frozen=True)
+class Settings:
+    enabled: bool = True
+    sink: str = "local"
+    bq_project: str | None = None
+    bq_dataset: str = "hl_timeleft"
+    bq_table: str = "clickstream"
+    bq_location: str = "US"
+    bq_endpoint: str | None = None
+    batch_size: int = 10
+    flush_interval: float = 2.0
+    data_dir: Path = Path(".")
+    sound_dir: Path | None = None
+
+    @property
+    def store_path(self) -> Path:
+        """The local SQLite store: spool, local sink table and quarantine."""
+        return self.data_dir / "clickstream.sqlite3"
+
+    @property
+    def table_id(self) -> str:
+        return f"{self.bq_project}.{self.bq_dataset}.{self.bq_table}"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+        env = os.environ if env is None else env
+        settings = cls(
+            enabled=_bool(env, "HL_VOX_CLICKSTREAM_ENABLED", True),
+            sink=_choice(env, "HL_VOX_SINK", SINKS, "local"),
+            bq_project=_text(env, "HL_VOX_BQ_PROJECT"),
+            bq_dataset=_text(env, "HL_VOX_BQ_DATASET") or "hl_timeleft",
+            bq_table=_text(env, "HL_VOX_BQ_TABLE") or "clickstream",
+            bq_location=_text(env, "HL_VOX_BQ_LOCATION") or "US",
+            bq_endpoint=_text(env, "HL_VOX_BQ_ENDPOINT"),
+            batch_size=_int(env, "HL_VOX_BATCH_SIZE", 10, low=1, high=500),
+            flush_interval=_float(env, "HL_VOX_FLUSH_INTERVAL", 2.0, low=0.05, high=3600.0),
+            data_dir=Path(_text(env, "HL_VOX_DATA_DIR") or default_data_dir(env)).expanduser(),
+            sound_dir=_path(env, "HL_VOX_SOUND_DIR"),
+        )
+        if settings.enabled and settings.sink == "bigquery" and not settings.bq_project:
+            raise SettingsError("HL_VOX_BQ_PROJECT must be set when HL_VOX_SINK=bigquery "
+                                "(your Google Cloud project id)")
+        return settings
+
+
+def _text(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name, "").strip()
+    return value or None
+
+
+def _path(env: Mapping[str, str], name: str) -> Path | None:
+    value = _text(env, name)
+    return Path(value).expanduser() if value else None
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    value = _text(env, name)
+    if value is None:
+        return default
+    if value.lower() in _TRUE:
+        return True
+    if value.lower() in _FALSE:
+        return False
+    raise SettingsError(f"{name}={value!r} is not a boolean: use true or false")
+
+
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...], default: str) -> str:
+    value = (_text(env, name) or default).lower()
+    if value not in choices:
+        raise SettingsError(f"{name}={value!r} is not one of: {', '.join(choices)}")
+    return value
+
+
+def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    value = _text(env, name)
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise SettingsError(f"{name}={value!r} is not a whole number") from None
+    if not low <= number <= high:
+        raise SettingsError(f"{name}={number} is out of range: use {low} to {high}")
+    return number
+
+
+def _float(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
+    value = _text(env, name)
+    if value is None:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        raise SettingsError(f"{name}={value!r} is not a number of seconds") from None
+    if not low <= number <= high:  # also rejects nan
+        raise SettingsError(f"{name}={number} is out of range: use {low} to {high} seconds")
+    return number
