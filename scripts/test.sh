@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Installs everything the test suite needs (system packages, app venv, BigQuery emulator) and runs it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-system.sh
+bash scripts/install-app.sh dev
+HL_VOX_EMULATOR_DIR=$(bash scripts/install-emulator.sh | tail -n 1)
+export HL_VOX_EMULATOR_DIR
+exec .venv/bin/python -m pytest "$@"
