@@ -1,0 +1,5 @@
+"""Clickstream uploader process and the ClickstreamTracker handle the UI uses."""
+
+from worker.tracker import ClickstreamTracker
+
+__all__ = ["ClickstreamTracker"]

@@ -1,0 +1,34 @@
+"""The contract between the uploader loop and a sink."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol, Sequence
+
+from shared.event import Event
+
+
+@dataclass
+class Delivery:
+    """What happened to a batch. Events in neither map stay spooled and are sent again later."""
+
+    delivered: list[str] = field(default_factory=list)
+    rejected: dict[str, str] = field(default_factory=dict)  # event_id -> error text (quarantined)
+
+
+class SinkUnavailable(Exception):
+    """The whole batch could not be sent now (network, server, credentials, missing table).
+
+    The events stay spooled; the uploader backs off and tries again.
+    """
+
+
+class Sink(Protocol):
+    name: str
+    max_batch: int  # most events one send() takes
+
+    def send(self, events: Sequence[Event], timeout: float) -> Delivery:
+        """Delivers one batch (<= max_batch events) within `timeout` seconds or raises SinkUnavailable."""
+        ...
+
+    def close(self) -> None: ...

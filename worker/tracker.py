@@ -1,0 +1,318 @@
+"""ClickstreamTracker: the UI-side handle. It starts the uploader process and feeds it events.
+
+Hand-off: every accepted event gets a sequence number and stays in an in-memory buffer until the
+uploader reports that it has committed that number to the spool. If the uploader dies, the tracker
+starts a new one on fresh queues (a killed reader can leave a queue's lock held) and resends the
+buffer; the spool ignores event_ids it already has, so resends are harmless. At shutdown whatever is
+still unacknowledged is written to the spool directly.
+"""
+
+from __future__ import annotations
+
+import atexit
+import collections
+import logging
+import multiprocessing
+import queue
+import signal
+import sys
+import threading
+import time
+import weakref
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+from shared.event import Event, EventFactory, new_session_id
+from shared.settings import Settings
+from worker.store import Store
+from worker.uploader import REPORT, STOP, run_uploader
+
+log = logging.getLogger(__name__)
+
+# Events accepted but not yet committed by the uploader. At ~150 B each this bounds memory to a few
+# MB while covering minutes of an outage of the uploader process itself.
+DEFAULT_CAPACITY = 20_000
+# Restarts allowed within RESTART_WINDOW seconds; past that the uploader is considered broken.
+MAX_RESTARTS = 5
+RESTART_WINDOW = 60.0
+# Kept back from the exit budget for terminating the process and spooling leftovers ourselves.
+EXIT_MARGIN = 0.7
+MONITOR_INTERVAL = 0.2
+
+
+class ClickstreamTracker:
+    def __init__(self, settings: Settings | None = None, capacity: int = DEFAULT_CAPACITY) -> None:
+        self.settings = settings if settings is not None else Settings.from_env()
+        self.session_id = new_session_id()
+        self._factory = EventFactory(self.session_id)
+        self._capacity = capacity
+        self._ctx = multiprocessing.get_context("spawn")
+        self._lock = threading.Lock()
+        self._unacked: collections.deque[tuple[int, Event]] = collections.deque()
+        self._seq = 0
+        self._dropped = 0
+        self._restarts: collections.deque[float] = collections.deque()
+        self._uploader_stats: dict[str, Any] = {}
+        self._process: Any = None
+        self._events: Any = None
+        self._reports: Any = None
+        self._monitor: threading.Thread | None = None
+        self._started = False
+        self._closed = False
+        self._gave_up = False
+
+    @property
+    def enabled(self) -> bool:
+        return self.settings.enabled
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> "ClickstreamTracker":
+        """Starts the uploader process (spawn) and the monitor thread; a no-op when disabled."""
+        with self._lock:
+            if not self.enabled or self._started or self._closed:
+                return self
+            self._started = True
+            self._open_queues()
+        self._spawn()
+        self._monitor = threading.Thread(target=self._monitor_loop, name="clickstream-monitor",
+                                         daemon=True)
+        self._monitor.start()
+        _register_exit_hooks(self)
+        return self
+
+    def shutdown(self, timeout: float = 5.0) -> None:
+        """Stops the uploader within `timeout` seconds; nothing accepted is lost. Idempotent."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            started = self._started
+        if not started:
+            return
+        deadline = time.monotonic() + timeout
+        try:
+            self._events.put_nowait((STOP, max(0.1, timeout - EXIT_MARGIN)))
+        except (queue.Full, ValueError, OSError):
+            log.warning("could not tell the uploader to stop; it will be terminated")
+        process = self._process
+        process.join(max(0.0, deadline - EXIT_MARGIN - time.monotonic()))
+        if process.is_alive():
+            log.warning("uploader did not stop in time; terminating it (events stay spooled)")
+            process.terminate()
+            process.join(0.3)
+            if process.is_alive():
+                process.kill()
+                process.join(0.2)
+        if self._monitor is not None:
+            self._monitor.join(MONITOR_INTERVAL * 2)
+        self._drain_reports()
+        self._spool_leftovers()
+        for channel in (self._events, self._reports):
+            channel.cancel_join_thread()  # never hang exit on a pipe nobody reads any more
+            channel.close()
+
+    def __enter__(self) -> "ClickstreamTracker":
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.shutdown()
+
+    # -- tracking (UI thread; must never block or raise) ---------------------------------------
+
+    def track_event(self, event_type: str, component: str, metadata: Any = None,
+                    session_id: str | None = None) -> bool:
+        """Queues one event; returns False when it was dropped (counted in stats)."""
+        if not self.enabled:
+            return False
+        try:
+            event = self._factory.make(event_type, component, metadata, session_id)
+            with self._lock:
+                if self._closed or len(self._unacked) >= self._capacity:
+                    self._dropped += 1
+                    dropped = self._dropped
+                else:
+                    self._seq += 1
+                    self._unacked.append((self._seq, event))
+                    self._events.put_nowait((self._seq, event))
+                    return True
+        except Exception:  # the UI must never see a tracking error
+            log.exception("could not track %s/%s", event_type, component)
+            with self._lock:
+                self._dropped += 1
+                dropped = self._dropped
+        # Log the first drop and then every 1000th, so a flood does not flood the log too.
+        if dropped == 1 or dropped % 1000 == 0:
+            log.warning("clickstream event dropped (%d so far): %s", dropped,
+                        "tracker is shut down" if self._closed else "buffer full")
+        return False
+
+    def get_stats(self) -> dict[str, Any]:
+        with self._lock:
+            stats = dict(self._uploader_stats)
+            stats.update(
+                enabled=self.enabled,
+                sink=self.settings.sink,
+                session_id=self.session_id,
+                queue_size=_qsize(self._events),
+                buffer_size=len(self._unacked),
+                dropped=self._dropped,
+                restarts=len(self._restarts),
+                uploader_alive=bool(self._process and self._process.is_alive()),
+            )
+        for key in ("sent", "failed", "spooled", "quarantined"):
+            stats.setdefault(key, 0)
+        return stats
+
+    # -- supervision -------------------------------------------------------------------------
+
+    def _open_queues(self) -> None:
+        # One slot more than the buffer can hold, so the stop message always fits.
+        self._events = self._ctx.Queue(self._capacity + 1)
+        self._reports = self._ctx.Queue()
+
+    def _spawn(self) -> None:
+        process = self._ctx.Process(
+            target=run_uploader, name="clickstream-uploader", daemon=True,
+            args=(self.settings, self._events, self._reports, logging.getLogger().getEffectiveLevel()))
+        with _without_main_module():
+            process.start()
+        self._process = process
+
+    def _monitor_loop(self) -> None:
+        while True:
+            try:
+                self._handle_report(self._reports.get(timeout=MONITOR_INTERVAL))
+                continue
+            except queue.Empty:
+                pass
+            except (OSError, ValueError, EOFError):  # queue closed during shutdown
+                return
+            if self._closed:
+                if not self._process.is_alive():
+                    return
+            elif not self._process.is_alive():
+                self._restart()
+
+    def _handle_report(self, message: tuple[str, int, dict[str, Any]]) -> None:
+        kind, acked, stats = message
+        if kind != REPORT:
+            return
+        with self._lock:
+            self._uploader_stats = stats
+            while self._unacked and self._unacked[0][0] <= acked:
+                self._unacked.popleft()
+
+    def _restart(self) -> None:
+        now = time.monotonic()
+        while self._restarts and now - self._restarts[0] > RESTART_WINDOW:
+            self._restarts.popleft()
+        if len(self._restarts) >= MAX_RESTARTS:
+            if not self._gave_up:
+                self._gave_up = True
+                log.error("uploader keeps dying (%d restarts in %.0f s); not restarting it. "
+                          "Events are kept in memory and spooled at exit.", MAX_RESTARTS, RESTART_WINDOW)
+            return
+        # Under the lock: shutdown cannot start meanwhile, and nothing tracked from now on can
+        # overtake the resent events.
+        with self._lock:
+            if self._closed:
+                return
+            self._restarts.append(now)
+            log.warning("uploader exited with code %s; restarting it and resending %d event(s)",
+                        self._process.exitcode, len(self._unacked))
+            old_channels = (self._events, self._reports)
+            self._open_queues()
+            for item in self._unacked:
+                self._events.put_nowait(item)
+            self._spawn()
+        for channel in old_channels:
+            channel.cancel_join_thread()
+            channel.close()
+
+    def _drain_reports(self) -> None:
+        while True:
+            try:
+                self._handle_report(self._reports.get_nowait())
+            except (queue.Empty, OSError, ValueError, EOFError):
+                return
+
+    def _spool_leftovers(self) -> None:
+        """Writes events the uploader never committed (it died or was terminated) to the spool."""
+        with self._lock:
+            leftovers = [event for _, event in self._unacked]
+            self._unacked.clear()
+        if not leftovers:
+            return
+        try:
+            store = Store(self.settings.store_path)
+            try:
+                store.add(leftovers)
+            finally:
+                store.close()
+            log.info("spooled %d event(s) the uploader had not committed", len(leftovers))
+        except Exception:
+            log.exception("could not spool %d event(s) at exit", len(leftovers))
+
+
+def _qsize(channel: Any) -> int:
+    try:
+        return channel.qsize() if channel is not None else 0
+    except (NotImplementedError, OSError, ValueError):  # macOS has no sem_getvalue
+        return -1
+
+
+@contextmanager
+def _without_main_module() -> Iterator[None]:
+    """Keeps spawn from re-importing the app's __main__ script in the uploader.
+
+    That script imports Flet; the uploader must stay small and must not run UI code. Spawn skips
+    the main module when it has neither a module spec nor a file, so we hide both for start().
+    """
+    main = sys.modules["__main__"]
+    saved = {name: getattr(main, name) for name in ("__spec__", "__file__") if hasattr(main, name)}
+    main.__spec__ = None
+    if hasattr(main, "__file__"):
+        del main.__file__
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            setattr(main, name, value)
+
+
+_live_trackers: "weakref.WeakSet[ClickstreamTracker]" = weakref.WeakSet()
+_hooks_installed = False
+
+
+def _register_exit_hooks(tracker: ClickstreamTracker) -> None:
+    """Shuts live trackers down on interpreter exit and on SIGTERM/SIGINT (chaining earlier handlers)."""
+    global _hooks_installed
+    _live_trackers.add(tracker)
+    if _hooks_installed:
+        return
+    _hooks_installed = True
+    atexit.register(_shutdown_all)
+    if threading.current_thread() is not threading.main_thread():
+        return  # signal handlers can only be installed from the main thread
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        previous = signal.getsignal(signum)
+        signal.signal(signum, _make_signal_handler(previous))
+
+
+def _shutdown_all() -> None:
+    for tracker in list(_live_trackers):
+        tracker.shutdown()
+
+
+def _make_signal_handler(previous: Any) -> Any:
+    def handle(signum: int, frame: Any) -> None:
+        _shutdown_all()
+        if callable(previous):
+            previous(signum, frame)
+        elif previous == signal.SIG_DFL:
+            # Die by the signal as we would have without us.
+            signal.signal(signum, signal.SIG_DFL)
+            signal.raise_signal(signum)
+
+    return handle

@@ -1,0 +1,199 @@
+"""The uploader process: receive events, spool them in SQLite, flush them to the sink.
+
+Every received batch is committed to the spool before it is acknowledged to the tracker and before
+any upload, so a crash at any point loses nothing: the tracker resends what was not acknowledged and
+the next start uploads what was not delivered.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import queue
+import signal
+import time
+from dataclasses import asdict, dataclass
+from typing import Any, Callable
+
+from shared.event import Event
+from shared.settings import Settings
+from worker.policy import Backoff, FlushPolicy
+from worker.sinks import Sink, SinkUnavailable, make_sink
+from worker.store import Store
+
+log = logging.getLogger(__name__)
+
+STOP = "stop"  # message: (STOP, seconds the uploader may still spend)
+REPORT = "report"  # message back: (REPORT, highest committed seq, UploaderStats as a dict)
+
+# Upper bound of one request while running; the final flush clips it to what is left of its budget.
+REQUEST_TIMEOUT = 10.0
+# How often a blocked receive wakes up to check that the app process is still there.
+PARENT_CHECK_INTERVAL = 1.0
+# Budget for the final flush when the app process died without saying stop.
+ORPHAN_BUDGET = 3.0
+# Most messages taken off the queue per spool transaction: large enough to amortize the commit,
+# small enough that acknowledgements keep flowing under load.
+MAX_RECEIVE = 5000
+
+
+@dataclass
+class UploaderStats:
+    received: int = 0
+    sent: int = 0
+    failed: int = 0  # failed send attempts
+    spooled: int = 0  # events waiting in the spool for the sink
+    quarantined: int = 0
+    last_error: str | None = None
+
+
+def run_uploader(settings: Settings, events: Any, reports: Any, log_level: int = logging.INFO) -> None:
+    """Process entry point (spawn target)."""
+    # Ctrl+C reaches the whole process group; the app decides when we stop, so we ignore SIGINT.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    logging.basicConfig(level=log_level,
+                        format="%(asctime)s uploader[%(process)d] %(levelname)s %(name)s: %(message)s")
+    parent = multiprocessing.parent_process()
+    uploader = Uploader(settings, events, reports,
+                        parent_alive=parent.is_alive if parent else (lambda: True))
+    try:
+        uploader.run()
+    finally:
+        uploader.close()
+
+
+class Uploader:
+    def __init__(self, settings: Settings, events: Any, reports: Any,
+                 parent_alive: Callable[[], bool] = lambda: True,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._events = events
+        self._reports = reports
+        self._parent_alive = parent_alive
+        self._clock = clock
+        self._store = Store(settings.store_path)
+        self._sink: Sink = make_sink(settings)
+        self._policy = FlushPolicy(settings.batch_size, settings.flush_interval)
+        self._backoff = Backoff()
+        self._acked = -1
+        self.stats = UploaderStats(spooled=self._store.pending_count(),
+                                   quarantined=self._store.quarantined_count())
+        # Leftovers of an earlier run are due at once: they are sent first.
+        self._oldest: float | None = float("-inf") if self.stats.spooled else None
+
+    def run(self) -> None:
+        log.info("uploader started: sink=%s, %d event(s) waiting from before",
+                 self._sink.name, self.stats.spooled)
+        self._report()
+        while True:
+            batch, budget = self._receive(self._wait_time())
+            if batch:
+                self._spool(batch)
+            if budget is None and not self._parent_alive():
+                log.warning("app process is gone; flushing and exiting")
+                budget = ORPHAN_BUDGET
+            if budget is not None:
+                self._final_flush(self._clock() + budget)
+                return
+            if self._flush_due():
+                self._upload_batch(REQUEST_TIMEOUT)
+
+    def close(self) -> None:
+        self._sink.close()
+        self._store.close()
+
+    # -- receiving ---------------------------------------------------------------------------
+
+    def _wait_time(self) -> float:
+        now = self._clock()
+        wait = self._policy.wait(self.stats.spooled, self._oldest_age(now))
+        if wait is not None:
+            wait = max(wait, self._backoff.ready_at - now)
+        return PARENT_CHECK_INTERVAL if wait is None else max(0.0, min(wait, PARENT_CHECK_INTERVAL))
+
+    def _receive(self, timeout: float) -> tuple[list[tuple[int, Event]], float | None]:
+        """Blocks up to `timeout` for a first message, then takes what is already there."""
+        batch: list[tuple[int, Event]] = []
+        try:
+            message = self._events.get(timeout=timeout) if timeout > 0 else self._events.get_nowait()
+            while True:
+                if message[0] == STOP:
+                    return batch, float(message[1])
+                batch.append(message)
+                if len(batch) >= MAX_RECEIVE:
+                    return batch, None
+                message = self._events.get_nowait()
+        except queue.Empty:
+            return batch, None
+
+    def _spool(self, batch: list[tuple[int, Event]]) -> None:
+        queued = self._store.add([event for _, event in batch])
+        self.stats.received += len(batch)
+        self.stats.spooled += queued
+        if queued and self._oldest is None:
+            self._oldest = self._clock()
+        self._acked = max(self._acked, batch[-1][0])
+        self._report()
+
+    # -- uploading ---------------------------------------------------------------------------
+
+    def _oldest_age(self, now: float) -> float:
+        return 0.0 if self._oldest is None else now - self._oldest
+
+    def _flush_due(self) -> bool:
+        now = self._clock()
+        return (self._backoff.ready(now)
+                and self._policy.due(self.stats.spooled, self._oldest_age(now)))
+
+    def _upload_batch(self, timeout: float) -> None:
+        batch = self._store.next_batch(self._sink.max_batch)
+        if not batch:
+            self.stats.spooled, self._oldest = 0, None
+            return
+        try:
+            delivery = self._sink.send(batch, timeout)
+        except SinkUnavailable as error:
+            self._failed(str(error))
+            return
+        except Exception as error:  # a sink bug must not kill the uploader: events stay spooled
+            log.exception("sink %s failed unexpectedly", self._sink.name)
+            self._failed(f"{type(error).__name__}: {error}")
+            return
+        self._store.settle(delivery.delivered, delivery.rejected)
+        settled = len(delivery.delivered) + len(delivery.rejected)
+        self.stats.sent += len(delivery.delivered)
+        self.stats.quarantined += len(delivery.rejected)
+        self.stats.spooled = max(0, self.stats.spooled - settled)
+        for event_id, error in delivery.rejected.items():
+            log.error("event %s rejected by %s, quarantined: %s", event_id, self._sink.name, error)
+        if settled:
+            self._backoff.succeeded()
+            self.stats.last_error = None
+        else:
+            self._failed("no event of the batch was accepted")
+        if self.stats.spooled == 0:
+            self._oldest = None
+        self._report()
+
+    def _failed(self, error: str) -> None:
+        self.stats.failed += 1
+        delay = self._backoff.failed(self._clock())
+        # One clear line per distinct problem; repeats of the same one go to debug.
+        level = logging.DEBUG if error == self.stats.last_error else logging.WARNING
+        log.log(level, "%s; %d event(s) kept in the spool, retrying in %.1f s",
+                error, self.stats.spooled, delay)
+        self.stats.last_error = error
+        self._report()
+
+    def _final_flush(self, deadline: float) -> None:
+        """Spends what is left of the exit budget on uploading the spool."""
+        while self.stats.spooled and (now := self._clock()) < deadline:
+            if not self._backoff.ready(now):
+                time.sleep(max(0.0, min(self._backoff.ready_at, deadline) - now))
+                continue
+            # requests applies a timeout to connecting and to each read: half the rest bounds both.
+            self._upload_batch(max(0.05, (deadline - now) / 2))
+        log.info("uploader stopped: %d sent, %d still spooled", self.stats.sent, self.stats.spooled)
+        self._report()
+
+    def _report(self) -> None:
+        self._reports.put((REPORT, self._acked, asdict(self.stats)))
