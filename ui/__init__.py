@@ -1,0 +1,1 @@
+"""The Flet app with its countdown timer, VOX announcer and sounds (never imports google.cloud)."""

@@ -1,0 +1,113 @@
+"""The countdown as a pure state machine over an injected monotonic clock.
+
+Remaining time is always deadline - now, never a sum of ticks, so a slow or late ticker cannot make
+it drift. The owner polls; events tell it what changed since the last poll.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+
+class TimerState(enum.Enum):
+    IDLE = "idle"
+    RUNNING = "running"
+    PAUSED = "paused"
+    FINISHED = "finished"
+
+
+@dataclass(frozen=True)
+class TimerEvent:
+    kind: str  # "display" | "countdown" | "finished"
+    seconds: int
+
+
+class CountdownTimer:
+    """One countdown at a time: start() while running or paused restarts it.
+
+    poll() reports, per run: "display" whenever the whole seconds shown change (only the latest value
+    if polls come late), "countdown" once when remaining first drops to <= countdown_threshold (only
+    for runs at least that long, so a spoken 5-4-3-2-1 can start in step), "finished" once.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic, countdown_threshold: int = 5) -> None:
+        self._clock = clock
+        self._threshold = countdown_threshold
+        self._state = TimerState.IDLE
+        self._deadline = 0.0  # clock time at which a running countdown reaches zero
+        self._paused_remaining = 0.0
+        self._wants_countdown = False  # this run still owes a "countdown" event
+        self._wants_finished = False  # this run still owes a "finished" event
+        self._shown = 0  # display value last reported by poll()
+
+    @property
+    def state(self) -> TimerState:
+        self._settle()
+        return self._state
+
+    def start(self, total_seconds: int) -> None:
+        if total_seconds <= 0:
+            raise ValueError(f"a countdown needs a positive length, got {total_seconds}")
+        self._state = TimerState.RUNNING
+        self._deadline = self._clock() + total_seconds
+        self._wants_countdown = total_seconds >= self._threshold
+        self._wants_finished = True
+
+    def toggle_pause(self) -> bool:
+        """Pause a running countdown or resume a paused one; True when it is now paused."""
+        self._settle()
+        if self._state is TimerState.RUNNING:
+            self._paused_remaining = self._deadline - self._clock()
+            self._state = TimerState.PAUSED
+            return True
+        if self._state is TimerState.PAUSED:
+            self._deadline = self._clock() + self._paused_remaining
+            self._state = TimerState.RUNNING
+        return False
+
+    def reset(self) -> None:
+        self._state = TimerState.IDLE
+        self._wants_countdown = self._wants_finished = False
+
+    def remaining(self) -> float:
+        self._settle()
+        if self._state is TimerState.RUNNING:
+            return self._deadline - self._clock()
+        if self._state is TimerState.PAUSED:
+            return self._paused_remaining
+        return 0.0
+
+    def display_seconds(self) -> int:
+        """Whole seconds to show: rounded up, so 4.2 s left shows 5 and 0 appears only at the end."""
+        return math.ceil(self.remaining())
+
+    def seconds_until_next_change(self) -> float | None:
+        """How long a ticker may sleep before the display (or any event) is next due."""
+        if self.state is not TimerState.RUNNING:
+            return None
+        remaining = self.remaining()
+        return remaining - (math.ceil(remaining) - 1)
+
+    def poll(self) -> list[TimerEvent]:
+        events = []
+        shown = self.display_seconds()
+        if shown != self._shown:
+            self._shown = shown
+            events.append(TimerEvent("display", shown))
+        if self._wants_countdown and self._state in (TimerState.RUNNING, TimerState.FINISHED) \
+                and self.remaining() <= self._threshold:
+            self._wants_countdown = False
+            events.append(TimerEvent("countdown", self._threshold))
+        if self._wants_finished and self._state is TimerState.FINISHED:
+            self._wants_finished = False
+            events.append(TimerEvent("finished", 0))
+        return events
+
+    def _settle(self) -> None:
+        """A running countdown whose deadline has passed is finished, polled or not."""
+        if self._state is TimerState.RUNNING and self._clock() >= self._deadline:
+            self._state = TimerState.FINISHED
