@@ -37,6 +37,8 @@ MAX_RESTARTS = 5
 RESTART_WINDOW = 60.0
 # Kept back from the exit budget for terminating the process and spooling leftovers ourselves.
 EXIT_MARGIN = 0.7
+# Time the uploader gets after its final flush to report and exit before we stop waiting for it.
+EXIT_SLACK = 0.3
 MONITOR_INTERVAL = 0.2
 
 
@@ -60,6 +62,8 @@ class ClickstreamTracker:
         self._started = False
         self._closed = False
         self._gave_up = False
+        if self.enabled:
+            self._open_queues()  # events tracked before start() wait in the queue
 
     @property
     def enabled(self) -> bool:
@@ -73,8 +77,7 @@ class ClickstreamTracker:
             if not self.enabled or self._started or self._closed:
                 return self
             self._started = True
-            self._open_queues()
-        self._spawn()
+            self._spawn()
         self._monitor = threading.Thread(target=self._monitor_loop, name="clickstream-monitor",
                                          daemon=True)
         self._monitor.start()
@@ -88,11 +91,16 @@ class ClickstreamTracker:
                 return
             self._closed = True
             started = self._started
-        if not started:
-            return
+        if started:
+            self._stop_uploader(timeout)
+        self._spool_leftovers()
+        if self._events is not None:
+            _close_channels(self._events, self._reports)
+
+    def _stop_uploader(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         try:
-            self._events.put_nowait((STOP, max(0.1, timeout - EXIT_MARGIN)))
+            self._events.put_nowait((STOP, max(0.1, timeout - EXIT_MARGIN - EXIT_SLACK)))
         except (queue.Full, ValueError, OSError):
             log.warning("could not tell the uploader to stop; it will be terminated")
         process = self._process
@@ -107,10 +115,6 @@ class ClickstreamTracker:
         if self._monitor is not None:
             self._monitor.join(MONITOR_INTERVAL * 2)
         self._drain_reports()
-        self._spool_leftovers()
-        for channel in (self._events, self._reports):
-            channel.cancel_join_thread()  # never hang exit on a pipe nobody reads any more
-            channel.close()
 
     def __enter__(self) -> "ClickstreamTracker":
         return self.start()
@@ -158,6 +162,7 @@ class ClickstreamTracker:
                 buffer_size=len(self._unacked),
                 dropped=self._dropped,
                 restarts=len(self._restarts),
+                uploader_pid=self._process.pid if self._process else None,
                 uploader_alive=bool(self._process and self._process.is_alive()),
             )
         for key in ("sent", "failed", "spooled", "quarantined"):
@@ -226,9 +231,7 @@ class ClickstreamTracker:
             for item in self._unacked:
                 self._events.put_nowait(item)
             self._spawn()
-        for channel in old_channels:
-            channel.cancel_join_thread()
-            channel.close()
+        _close_channels(*old_channels)
 
     def _drain_reports(self) -> None:
         while True:
@@ -253,6 +256,12 @@ class ClickstreamTracker:
             log.info("spooled %d event(s) the uploader had not committed", len(leftovers))
         except Exception:
             log.exception("could not spool %d event(s) at exit", len(leftovers))
+
+
+def _close_channels(*channels: Any) -> None:
+    for channel in channels:
+        channel.cancel_join_thread()  # never hang exit on a pipe nobody reads any more
+        channel.close()
 
 
 def _qsize(channel: Any) -> int:

@@ -1,0 +1,37 @@
+import json
+import uuid
+from datetime import datetime, timezone
+
+from shared.event import MAX_METADATA_BYTES, TRUNCATION_MARK, EventFactory, metadata_json
+
+
+def test_event_has_ids_utc_timestamp_and_json_metadata() -> None:
+    event = EventFactory("session-1").make("button_click", "pause_button", {"is_paused": True})
+    uuid.UUID(event.event_id)
+    assert event.session_id == "session-1"
+    stamp = datetime.fromisoformat(event.timestamp)
+    assert stamp.utcoffset() == timezone.utc.utcoffset(None)
+    assert abs((datetime.now(timezone.utc) - stamp).total_seconds()) < 5
+    assert json.loads(event.metadata) == {"is_paused": True}
+    assert event.metadata != str({"is_paused": True})  # JSON, never a Python repr
+    assert set(event.row()) == {"session_id", "timestamp", "event_type", "component", "metadata"}
+
+
+def test_explicit_session_and_no_metadata() -> None:
+    event = EventFactory("default").make("app_start", "application", session_id="tab-2")
+    assert event.session_id == "tab-2" and event.metadata is None
+
+
+def test_unserializable_metadata_is_coerced() -> None:
+    stamp = datetime(2026, 1, 2, tzinfo=timezone.utc)
+    assert json.loads(metadata_json({"when": stamp})) == {"when": str(stamp)}
+    circular: dict = {}
+    circular["self"] = circular
+    assert "unserializable" in json.loads(metadata_json(circular))
+
+
+def test_oversized_metadata_is_truncated_and_marked() -> None:
+    text = metadata_json({"blob": "\x01" * (MAX_METADATA_BYTES * 2)})
+    assert len(text.encode()) <= MAX_METADATA_BYTES
+    parsed = json.loads(text)
+    assert parsed[TRUNCATION_MARK] is True and parsed["original_bytes"] > MAX_METADATA_BYTES

@@ -1,0 +1,49 @@
+from pathlib import Path
+
+import pytest
+
+from shared.settings import Settings, SettingsError
+
+
+def test_defaults_need_no_environment(tmp_path: Path) -> None:
+    settings = Settings.from_env({"XDG_DATA_HOME": str(tmp_path)})
+    assert settings.enabled is True
+    assert settings.sink == "local"
+    assert (settings.bq_dataset, settings.bq_table, settings.bq_location) == ("hl_timeleft", "clickstream", "US")
+    assert (settings.batch_size, settings.flush_interval) == (10, 2.0)
+    assert settings.data_dir == tmp_path / "hl-vox-timeleft"
+    assert settings.store_path.parent == settings.data_dir
+
+
+def test_every_variable_is_read(tmp_path: Path) -> None:
+    settings = Settings.from_env({
+        "HL_VOX_CLICKSTREAM_ENABLED": "false", "HL_VOX_SINK": "BigQuery", "HL_VOX_BQ_PROJECT": "p1",
+        "HL_VOX_BQ_DATASET": "d1", "HL_VOX_BQ_TABLE": "t1", "HL_VOX_BQ_LOCATION": "EU",
+        "HL_VOX_BQ_ENDPOINT": "http://127.0.0.1:1", "HL_VOX_BATCH_SIZE": " 25 ",
+        "HL_VOX_FLUSH_INTERVAL": "0.5", "HL_VOX_DATA_DIR": str(tmp_path),
+    })
+    assert settings.enabled is False and settings.sink == "bigquery"
+    assert settings.table_id == "p1.d1.t1" and settings.bq_location == "EU"
+    assert settings.bq_endpoint == "http://127.0.0.1:1"
+    assert (settings.batch_size, settings.flush_interval, settings.data_dir) == (25, 0.5, tmp_path)
+
+
+@pytest.mark.parametrize("name, value, words", [
+    ("HL_VOX_BATCH_SIZE", "abc", "not a whole number"),
+    ("HL_VOX_BATCH_SIZE", "0", "out of range"),
+    ("HL_VOX_BATCH_SIZE", "501", "out of range"),
+    ("HL_VOX_FLUSH_INTERVAL", "soon", "not a number"),
+    ("HL_VOX_FLUSH_INTERVAL", "-1", "out of range"),
+    ("HL_VOX_FLUSH_INTERVAL", "nan", "out of range"),
+    ("HL_VOX_CLICKSTREAM_ENABLED", "maybe", "not a boolean"),
+    ("HL_VOX_SINK", "kafka", "not one of"),
+])
+def test_bad_values_name_the_variable(name: str, value: str, words: str) -> None:
+    with pytest.raises(SettingsError) as error:
+        Settings.from_env({name: value})
+    assert name in str(error.value) and words in str(error.value)
+
+
+def test_bigquery_sink_needs_a_project() -> None:
+    with pytest.raises(SettingsError, match="HL_VOX_BQ_PROJECT"):
+        Settings.from_env({"HL_VOX_SINK": "bigquery"})

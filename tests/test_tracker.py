@@ -1,0 +1,106 @@
+"""The tracker and the uploader process with the local sink: real processes, real SQLite."""
+
+import json
+import multiprocessing
+import os
+import signal
+import time
+from pathlib import Path
+
+from _store import count, query
+from shared.settings import Settings
+from worker import ClickstreamTracker
+
+
+def wait_for(condition, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def local_settings(data_dir: Path, **overrides) -> Settings:
+    return Settings(data_dir=data_dir, **overrides)
+
+
+def test_ten_thousand_events_all_stored_once(data_dir: Path) -> None:
+    settings = local_settings(data_dir)
+    with ClickstreamTracker(settings) as tracker:
+        for i in range(10_000):
+            assert tracker.track_event("button_click", "start_button", {"i": i})
+    stats = tracker.get_stats()
+    assert stats["dropped"] == 0 and stats["buffer_size"] == 0 and stats["sent"] == 10_000
+    assert count(settings.store_path, "clickstream") == 10_000
+    assert count(settings.store_path, "outbox") == 0
+    numbers = {json.loads(m)["i"] for (m,) in query(settings.store_path, "SELECT metadata FROM clickstream")}
+    assert numbers == set(range(10_000))
+    assert {row[0] for row in query(settings.store_path, "SELECT session_id FROM clickstream")} == {
+        tracker.session_id}
+
+
+def test_small_batches_are_flushed_by_age(data_dir: Path) -> None:
+    """The original only flushed at 10 events, so 3 clicks waited forever."""
+    tracker = ClickstreamTracker(local_settings(data_dir, batch_size=10, flush_interval=0.2)).start()
+    try:
+        for component in ("start_button", "pause_button", "reset_button"):
+            tracker.track_event("button_click", component)
+        assert wait_for(lambda: tracker.get_stats()["sent"] == 3, timeout=5)
+        assert tracker.get_stats()["spooled"] == 0
+    finally:
+        tracker.shutdown()
+
+
+def test_uploader_killed_mid_stream_loses_nothing(data_dir: Path) -> None:
+    settings = local_settings(data_dir)
+    tracker = ClickstreamTracker(settings).start()
+    try:
+        for i in range(3000):
+            tracker.track_event("button_click", "shoot_gun_button", {"i": i})
+        first_pid = tracker.get_stats()["uploader_pid"]
+        os.kill(first_pid, signal.SIGKILL)
+        for i in range(3000, 6000):
+            tracker.track_event("button_click", "shoot_gun_button", {"i": i})
+        assert wait_for(lambda: tracker.get_stats()["restarts"] == 1)
+        assert tracker.get_stats()["uploader_pid"] != first_pid
+        # The new uploader receives the resent events and everything after them.
+        assert wait_for(lambda: tracker.get_stats()["buffer_size"] == 0)
+    finally:
+        tracker.shutdown()
+    assert tracker.get_stats()["dropped"] == 0
+    rows = query(settings.store_path, "SELECT metadata FROM clickstream")
+    assert len(rows) == 6000
+    assert {json.loads(m)["i"] for (m,) in rows} == set(range(6000))
+
+
+def test_full_buffer_drops_are_counted_and_accepted_events_kept(data_dir: Path) -> None:
+    settings = local_settings(data_dir)
+    tracker = ClickstreamTracker(settings, capacity=5)  # not started: nothing drains the buffer
+    accepted = [tracker.track_event("button_click", "reset_button") for _ in range(8)]
+    assert accepted == [True] * 5 + [False] * 3
+    assert tracker.get_stats()["dropped"] == 3
+    tracker.start()
+    tracker.shutdown()
+    assert count(settings.store_path, "clickstream") == 5
+    assert tracker.track_event("button_click", "reset_button") is False  # after shutdown
+    assert tracker.get_stats()["dropped"] == 4
+
+
+def test_disabled_tracking_starts_no_process(data_dir: Path) -> None:
+    tracker = ClickstreamTracker(local_settings(data_dir, enabled=False)).start()
+    assert tracker.track_event("button_click", "start_button") is False
+    assert multiprocessing.active_children() == []
+    tracker.shutdown()
+    assert not any(data_dir.iterdir())
+
+
+def test_shutdown_is_idempotent_and_bounded(data_dir: Path) -> None:
+    tracker = ClickstreamTracker(local_settings(data_dir)).start()
+    tracker.track_event("app_start", "application")
+    started = time.monotonic()
+    tracker.shutdown(timeout=5.0)
+    tracker.shutdown(timeout=5.0)
+    assert time.monotonic() - started < 5.5
+    assert not tracker.get_stats()["uploader_alive"]
+    assert multiprocessing.active_children() == []
