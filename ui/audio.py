@@ -1,0 +1,173 @@
+"""Sound playback on the machine running Python, with pygame's mixer.
+
+Every sound is decoded once when the player is made; a click only starts a channel, so each call
+returns at once. Speech has its own channel: a sentence is one joined Sound (no gaps between
+words), and a new announcement replaces the one playing. With no sound device the player says so
+once and stays silent; nothing here ever raises into the UI.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import logging
+import os
+import random
+from pathlib import Path
+from typing import Any, Callable, TypeVar
+
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")  # pygame prints a banner on import otherwise
+import pygame  # noqa: E402
+
+from ui.soundpack import UI_EFFECTS, WEAPONS, SoundPack  # noqa: E402
+from ui.vox import SILENCE_SECONDS, VOX_WORDS  # noqa: E402
+
+log = logging.getLogger(__name__)
+
+# 44.1 kHz stereo 16-bit is what every device takes natively; 512 frames (11.6 ms) keeps a click's
+# latency below what a user notices without risking underruns on a busy machine.
+FREQUENCY, BUFFER = 44100, 512
+EFFECT_CHANNELS = 16  # enough for rapid fire to overlap
+
+Method = TypeVar("Method", bound=Callable[..., Any])
+
+
+def _never_raises(method: Method) -> Method:
+    """Sound is decoration: a failure is logged, never raised into a click handler; silent skips."""
+    @functools.wraps(method)
+    def wrapper(self: "AudioPlayer", *args: Any, **kwargs: Any) -> None:
+        if self.silent:
+            return
+        try:
+            method(self, *args, **kwargs)
+        except Exception as error:  # noqa: BLE001 - pygame raises several types; none may reach the UI
+            log.warning("Sound %s%r failed: %s", method.__name__, args, error)
+    return wrapper  # type: ignore[return-value]
+
+
+class AudioPlayer:
+    def __init__(self, pack: SoundPack, countdown_threshold: int = 5) -> None:
+        self.pack = pack
+        self.silent = True
+        self._owns_mixer = False
+        self._effects: dict[str, pygame.mixer.Sound] = {}
+        self._shots: dict[str, list[pygame.mixer.Sound]] = {}
+        self._deploys: dict[str, pygame.mixer.Sound] = {}
+        self._endings: list[pygame.mixer.Sound] = []
+        self._tokens: dict[str, bytes] = {}  # word or silence token -> raw mixer-format samples
+        self._unknown_tokens: set[str] = set()
+        self._countdown: pygame.mixer.Sound | None = None
+        self._speech_sound: pygame.mixer.Sound | None = None  # kept alive while it plays
+        try:
+            self._owns_mixer = not pygame.mixer.get_init()
+            pygame.mixer.init(FREQUENCY, -16, 2, BUFFER)
+        except pygame.error as error:
+            log.warning("No sound device (%s); the app runs without sound", error)
+            return
+        pygame.mixer.set_num_channels(1 + EFFECT_CHANNELS)
+        pygame.mixer.set_reserved(1)  # channel 0 is speech only; effects never take it
+        self._speech = pygame.mixer.Channel(0)
+        self.silent = False
+        self._load(countdown_threshold)
+
+    def _load(self, countdown_threshold: int) -> None:
+        effects = {name: _decoded(self.pack.effect(name)) for name in UI_EFFECTS}
+        self._effects = {name: sound for name, sound in effects.items() if sound}
+        for weapon in WEAPONS:
+            self._shots[weapon] = _decoded_all(self.pack.shot_variants(weapon))
+            if parts := _decoded_all(self.pack.deploy(weapon)):
+                self._deploys[weapon] = _joined([part.get_raw() for part in parts])
+        self._endings = _decoded_all(self.pack.endings())
+        # Each word once, in the mixer's format: a sentence is then only a join of raw bytes.
+        for token in sorted(VOX_WORDS | set(SILENCE_SECONDS)):
+            if sound := _decoded(io.BytesIO(self.pack.sentence_wav([token])), token):
+                self._tokens[token] = sound.get_raw()
+        self._countdown = _decoded(io.BytesIO(self.pack.countdown_wav(countdown_threshold)), "countdown")
+
+    # ---- effects -----------------------------------------------------------------------------
+
+    @_never_raises
+    def play_effect(self, name: str) -> None:
+        self._play(self._effects.get(name), name)
+
+    @_never_raises
+    def play_shot(self, weapon: str) -> None:
+        variants = self._shots.get(weapon)
+        self._play(random.choice(variants) if variants else None, f"shot {weapon}")
+
+    @_never_raises
+    def play_deploy(self, weapon: str) -> None:
+        self._play(self._deploys.get(weapon), f"deploy {weapon}")
+
+    @_never_raises
+    def play_ending(self, index: int | None = None) -> None:
+        """An ending sound: the given one (index into pack.endings()) or a random one."""
+        if self._endings:
+            self._play(self._endings[index % len(self._endings)] if index is not None
+                       else random.choice(self._endings), "ending")
+
+    # ---- speech ------------------------------------------------------------------------------
+
+    @_never_raises
+    def say(self, words: list[str]) -> None:
+        """Speak a VOX sentence (see ui.vox) as one gapless sound; replaces any speech playing."""
+        for word in set(words) - self._tokens.keys() - self._unknown_tokens:
+            self._unknown_tokens.add(word)
+            log.warning("No announcer clip for %r; it is left out", word)
+        clips = [self._tokens[word] for word in words if word in self._tokens]
+        if clips:
+            self._speak(_joined(clips))
+
+    @_never_raises
+    def say_countdown(self) -> None:
+        """The spoken countdown, one number per second: start it on the timer's "countdown" event."""
+        if self._countdown:
+            self._speak(self._countdown)
+
+    @_never_raises
+    def stop_speech(self) -> None:
+        self._speech.stop()
+
+    def close(self) -> None:
+        if self.silent:
+            return
+        self.silent = True
+        try:
+            pygame.mixer.stop()
+            if self._owns_mixer:
+                pygame.mixer.quit()
+        except pygame.error as error:
+            log.warning("Closing the mixer failed: %s", error)
+
+    # ---- internals ---------------------------------------------------------------------------
+
+    def _speak(self, sound: pygame.mixer.Sound) -> None:
+        self._speech_sound = sound
+        self._speech.play(sound)  # play() on a busy channel stops what it was playing
+
+    def _play(self, sound: pygame.mixer.Sound | None, what: str) -> None:
+        if sound is None:
+            log.warning("No sound loaded for %s", what)
+            return
+        # force=True takes the longest-playing effect channel when all are busy, so a click always sounds.
+        channel = pygame.mixer.find_channel(True)
+        if channel is not None:
+            channel.play(sound)
+
+
+def _decoded(source: Path | io.BytesIO, name: str = "") -> pygame.mixer.Sound | None:
+    """Decode a sound into the mixer's format; None (logged) if it cannot be read."""
+    try:
+        return pygame.mixer.Sound(source if isinstance(source, io.BytesIO) else str(source))
+    except (pygame.error, OSError) as error:
+        log.warning("Skipping sound %s: %s", name or source, error)
+        return None
+
+
+def _decoded_all(paths: list[Path]) -> list[pygame.mixer.Sound]:
+    return [sound for sound in map(_decoded, paths) if sound]
+
+
+def _joined(raws: list[bytes]) -> pygame.mixer.Sound:
+    """One Sound of several back to back: raw samples are already in the mixer's format."""
+    return pygame.mixer.Sound(buffer=b"".join(raws))
