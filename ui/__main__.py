@@ -1,0 +1,73 @@
+"""Command line: `python -m ui` (desktop window) or `python -m ui --web` (web server).
+
+The clickstream uploader starts before the UI and is shut down (joined, at most 5 s) after the UI
+has returned, so the last events of the session are on their way before the process exits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+from flet.utils import is_linux_server
+
+from shared.settings import Settings, SettingsError
+from ui.app import run_app
+from worker import ClickstreamTracker
+
+log = logging.getLogger("ui")
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8550
+EXIT_BUDGET = 5.0  # seconds the uploader gets to deliver or spool what is left
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="hl-timeleft", description="Half-Life themed countdown timer with a VOX announcer.")
+    parser.add_argument("--web", action="store_true",
+                        help="serve the app to browsers instead of opening a window")
+    parser.add_argument("--host", default=DEFAULT_HOST,
+                        help=f"address the web server binds (default {DEFAULT_HOST}; 0.0.0.0 for all)")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT,
+                        help=f"web server port (default {DEFAULT_PORT})")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging for the app")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.verbose:
+        logging.getLogger("ui").setLevel(logging.DEBUG)
+    # `flet run --web` asks for the web server through the environment.
+    web = args.web or os.environ.get("FLET_FORCE_WEB_SERVER", "").lower() == "true"
+    if not web and is_linux_server():
+        # Flet would silently turn into a web server on port 8000 instead of opening a window.
+        log.error("No display found (DISPLAY is not set), so no window can open. "
+                  "Serve the app to a browser instead: python -m ui --web")
+        return 2
+    try:
+        settings = Settings.from_env()
+    except SettingsError as error:
+        log.error("Bad setting: %s", error)
+        return 2
+    tracker = ClickstreamTracker(settings).start()
+    try:
+        run_app(tracker, web=web, host=args.host, port=args.port)
+    except KeyboardInterrupt:
+        pass  # Ctrl+C during start-up or after Flet gave its handler back: still exit cleanly
+    finally:
+        tracker.shutdown(EXIT_BUDGET)
+        log.info("clickstream: %s", _summary(tracker.get_stats()))
+    return 0
+
+
+def _summary(stats: dict[str, object]) -> str:
+    return ", ".join(f"{key}={stats.get(key)}" for key in ("sent", "spooled", "dropped", "failed"))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,89 @@
+"""The app process: sounds and backgrounds are set up once, then Flet runs one TimerSession per
+desktop window or browser tab, all feeding the one ClickstreamTracker the caller started."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from typing import Any, Callable, Coroutine
+
+import flet as ft
+
+from shared.event import new_session_id
+from ui.app_session import Background, TimerSession
+from ui.screen import WINDOW_HEIGHT, WINDOW_WIDTH, apply_theme
+from ui.soundpack import ASSETS_DIR, SoundPack
+from worker import ClickstreamTracker
+
+log = logging.getLogger(__name__)
+
+TITLE = "HL VOX TimeLEFT"
+PageMain = Callable[[ft.Page], Coroutine[Any, Any, None]]
+
+
+def run_app(tracker: ClickstreamTracker, web: bool, host: str | None = None, port: int = 0) -> None:
+    """Runs until the window closes or the web server is stopped (Ctrl+C / SIGTERM)."""
+    pack = SoundPack(user_sound_dir=tracker.settings.sound_dir)
+    backgrounds = [Background(name, url) for name, path in pack.backgrounds()
+                   if (url := pack.asset_url(path))]
+    live: set[TimerSession] = set()
+    if web:
+        ft.run(_web_main(tracker, pack, backgrounds, live), view=ft.AppView.WEB_BROWSER,
+               host=host, port=port, assets_dir=str(ASSETS_DIR), no_cdn=True)
+        reason = "server_stop"
+    else:
+        ft.run(_desktop_main(tracker, pack, backgrounds, live), assets_dir=str(ASSETS_DIR))
+        reason = "app_exit"
+    for session in list(live):  # e.g. tabs still open when the server stops
+        session.close(reason)
+
+
+def _web_main(tracker: ClickstreamTracker, pack: SoundPack, backgrounds: list[Background],
+              live: set[TimerSession]) -> PageMain:
+    # Imported here: the desktop app never loads flet-audio (0.82.2 desktop runs have none).
+    from ui.sound_out_web import BrowserAudio, WebSoundBank
+
+    bank = WebSoundBank(pack)
+
+    async def main(page: ft.Page) -> None:
+        apply_theme(page, TITLE)
+        session = TimerSession(page, tracker, new_session_id(), BrowserAudio(page, bank), backgrounds)
+        live.add(session)
+
+        def on_disconnect(e: Any) -> None:
+            # A closed tab: stop its ticker and sounds; other tabs never share anything with it.
+            live.discard(session)
+            session.close("tab_closed")
+
+        page.on_disconnect = on_disconnect
+        session.open()
+
+    return main
+
+
+def _desktop_main(tracker: ClickstreamTracker, pack: SoundPack, backgrounds: list[Background],
+                  live: set[TimerSession]) -> PageMain:
+    from ui.audio import AudioPlayer
+
+    audio = AudioPlayer(pack)  # decodes every sound once, before the window opens
+
+    async def main(page: ft.Page) -> None:
+        apply_theme(page, TITLE)
+        page.window.width, page.window.height = WINDOW_WIDTH, WINDOW_HEIGHT
+        page.window.min_width, page.window.min_height = 360, 560
+        # We close the window ourselves, after the session's last event is tracked.
+        page.window.prevent_close = True
+        session = TimerSession(page, tracker, tracker.session_id, audio, backgrounds)
+        live.add(session)
+
+        async def on_window_event(e: ft.WindowEvent) -> None:
+            if e.type == ft.WindowEventType.CLOSE:
+                live.discard(session)
+                session.close("window_closed")
+                with contextlib.suppress(Exception):  # "Session closed" when the client went first
+                    await page.window.destroy()
+
+        page.window.on_event = on_window_event
+        session.open()
+
+    return main

@@ -1,0 +1,128 @@
+"""The timer screen: its controls in one dataclass, built by one function, in a dark Half-Life look.
+
+The screen knows nothing about timers, sounds or tracking: it shows what it is told and reports
+clicks to the `ScreenActions` it was built with.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import flet as ft
+
+# Half-Life HUD amber on black.
+AMBER = "#FFA81E"
+AMBER_DIM = "#8C5C10"
+BLACK = "#000000"
+PANEL = "#CC0B0B0B"  # near-black, slightly see-through so the background shows at the edges
+BACKGROUND_OPACITY = 0.55
+
+WEAPON_NAMES: dict[str, str] = {
+    "glock18": "Glock-18", "usp": "USP", "deagle": "Desert Eagle",
+    "ak47": "AK-47", "m4a1": "M4A1", "awp": "AWP",
+}
+
+# Fits a small desktop window; the browser gets the same panel, centred.
+WINDOW_WIDTH = 440
+WINDOW_HEIGHT = 720
+
+
+class ScreenActions(Protocol):
+    """What the screen reports; each handler gets Flet's event."""
+
+    def on_start(self, e: Any) -> None: ...
+    def on_pause(self, e: Any) -> None: ...
+    def on_reset(self, e: Any) -> None: ...
+    def on_time_left(self, e: Any) -> None: ...
+    def on_fire(self, e: Any) -> None: ...
+    def on_weapon_select(self, e: Any) -> None: ...
+    def on_change_background(self, e: Any) -> None: ...
+    def on_time_input_change(self, e: Any) -> None: ...
+
+
+@dataclass
+class Screen:
+    root: ft.Container
+    background_name: ft.Text
+    weapon: ft.Dropdown
+    display: ft.Text
+    time_input: ft.TextField
+    start: ft.Button
+    pause: ft.Button
+    reset: ft.Button
+    time_left: ft.Button
+
+    def show_background(self, name: str, src: str) -> None:
+        self.root.image = ft.DecorationImage(src=src, fit=ft.BoxFit.COVER, opacity=BACKGROUND_OPACITY)
+        self.background_name.value = name
+
+    def show_time(self, text: str) -> None:
+        self.display.value = text
+
+    def show_input_error(self, message: str | None) -> None:
+        self.time_input.error = message
+
+    def show_paused(self, paused: bool, can_pause: bool) -> None:
+        self.pause.content = "Resume" if paused else "Pause"
+        self.pause.icon = ft.Icons.PLAY_ARROW if paused else ft.Icons.PAUSE
+        self.pause.disabled = not can_pause
+
+
+def apply_theme(page: ft.Page, title: str) -> None:
+    page.title = title
+    page.theme_mode = ft.ThemeMode.DARK
+    page.bgcolor = BLACK
+    page.padding = 0
+    scheme = ft.ColorScheme(primary=AMBER, on_primary=BLACK, secondary=AMBER, surface=BLACK,
+                            on_surface=AMBER, error="#FF5A36")
+    page.theme = ft.Theme(color_scheme=scheme)
+    page.dark_theme = ft.Theme(color_scheme=scheme)
+
+
+def build_screen(actions: ScreenActions, weapon: str, time_text: str) -> Screen:
+    background_name = ft.Text("", color=AMBER, italic=True, size=13, expand=True)
+    weapon_dropdown = ft.Dropdown(
+        label="Weapon", tooltip="Weapon", value=weapon, expand=True, dense=True, color=AMBER, border_color=AMBER_DIM,
+        options=[ft.DropdownOption(key=key, text=name) for key, name in WEAPON_NAMES.items()],
+        on_select=actions.on_weapon_select)
+    display = ft.Text(time_text, size=64, weight=ft.FontWeight.BOLD, color=AMBER,
+                      text_align=ft.TextAlign.CENTER)
+    time_input = ft.TextField(
+        label="Time (HH:MM:SS)", value=time_text, dense=True, color=AMBER, border_color=AMBER_DIM,
+        hint_text="00:25:00, 25:00 or 90", on_change=actions.on_time_input_change,
+        on_submit=actions.on_start)
+    start = _button("Start", ft.Icons.PLAY_ARROW, actions.on_start)
+    pause = _button("Pause", ft.Icons.PAUSE, actions.on_pause, disabled=True)
+    reset = _button("Reset", ft.Icons.REPLAY, actions.on_reset)
+    time_left = _button("Time left", ft.Icons.RECORD_VOICE_OVER, actions.on_time_left)
+    panel = ft.Container(
+        bgcolor=PANEL, border=ft.Border.all(1, AMBER_DIM), border_radius=6, padding=16,
+        col={"xs": 12, "sm": 10, "md": 7, "lg": 5, "xl": 4},
+        content=ft.Column(spacing=14, horizontal_alignment=ft.CrossAxisAlignment.STRETCH, controls=[
+            ft.Text("HL VOX TIMELEFT", color=AMBER, size=18, weight=ft.FontWeight.BOLD,
+                    text_align=ft.TextAlign.CENTER),
+            ft.Row([background_name,
+                    _button("Change background", ft.Icons.IMAGE, actions.on_change_background)]),
+            ft.Row([weapon_dropdown, _button("Fire", ft.Icons.GPS_FIXED, actions.on_fire)]),
+            display,
+            time_input,
+            ft.Row([start, pause, reset], alignment=ft.MainAxisAlignment.CENTER, wrap=True),
+            ft.Row([time_left], alignment=ft.MainAxisAlignment.CENTER),
+        ]))
+    root = ft.Container(
+        expand=True, bgcolor=BLACK, padding=12, alignment=ft.Alignment.TOP_CENTER,
+        content=ft.Column(scroll=ft.ScrollMode.AUTO, controls=[
+            ft.ResponsiveRow([panel], alignment=ft.MainAxisAlignment.CENTER)]))
+    return Screen(root=root, background_name=background_name, weapon=weapon_dropdown,
+                  display=display, time_input=time_input, start=start, pause=pause, reset=reset,
+                  time_left=time_left)
+
+
+def _button(label: str, icon: ft.IconData, on_click: Any, disabled: bool = False) -> ft.Button:
+    return ft.Button(content=label, icon=icon, on_click=on_click, disabled=disabled,
+                     style=ft.ButtonStyle(color={ft.ControlState.DISABLED: AMBER_DIM,
+                                                 ft.ControlState.DEFAULT: AMBER},
+                                          bgcolor="#1A1408",
+                                          side=ft.BorderSide(1, AMBER_DIM),
+                                          shape=ft.RoundedRectangleBorder(radius=4)))
