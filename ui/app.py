@@ -10,7 +10,7 @@ from typing import Any, Callable, Coroutine
 import flet as ft
 
 from shared.event import new_session_id
-from ui.app_session import Background, TimerSession
+from ui.app_session import DEFAULT_WEAPON, Background, TimerSession
 from ui.screen import WINDOW_HEIGHT, WINDOW_WIDTH, apply_theme
 from ui.soundpack import ASSETS_DIR, SoundPack
 from worker import ClickstreamTracker
@@ -30,12 +30,10 @@ def run_app(tracker: ClickstreamTracker, web: bool, host: str | None = None, por
     if web:
         ft.run(_web_main(tracker, pack, backgrounds, live), view=ft.AppView.WEB_BROWSER,
                host=host, port=port, assets_dir=str(ASSETS_DIR), no_cdn=True)
-        reason = "server_stop"
     else:
         ft.run(_desktop_main(tracker, pack, backgrounds, live), assets_dir=str(ASSETS_DIR))
-        reason = "app_exit"
-    for session in list(live):  # e.g. tabs still open when the server stops
-        session.close(reason)
+    for session in list(live):  # a session Flet ended without telling us (e.g. the client crashed)
+        session.close("app_exit")
 
 
 def _web_main(tracker: ClickstreamTracker, pack: SoundPack, backgrounds: list[Background],
@@ -47,13 +45,15 @@ def _web_main(tracker: ClickstreamTracker, pack: SoundPack, backgrounds: list[Ba
 
     async def main(page: ft.Page) -> None:
         apply_theme(page, TITLE)
-        session = TimerSession(page, tracker, new_session_id(), BrowserAudio(page, bank), backgrounds)
+        sounds = BrowserAudio(page, bank, DEFAULT_WEAPON)
+        session = TimerSession(page, tracker, new_session_id(), sounds, backgrounds)
         live.add(session)
 
         def on_disconnect(e: Any) -> None:
-            # A closed tab: stop its ticker and sounds; other tabs never share anything with it.
+            # The tab closed, lost its connection or the server is stopping: Flet cannot tell us
+            # which. Stop its ticker and sounds; other tabs never share anything with it.
             live.discard(session)
-            session.close("tab_closed")
+            session.close("disconnected")
 
         page.on_disconnect = on_disconnect
         session.open()

@@ -82,6 +82,7 @@ class TimerSession:
             seconds = parse_time_input(self.screen.time_input.value or "")
         except TimeInputError as error:
             self.screen.show_input_error(str(error))
+            self.page.run_task(self.screen.time_input.focus)  # straight back to the field to fix it
             self._track("input_error", "time_input", {"message": str(error)})
             return
         time_text = format_hms(seconds)
@@ -156,16 +157,18 @@ class TimerSession:
                 try:
                     self.screen.root.update()
                 except RuntimeError:  # the session ended under us
-                    return
+                    break
             delay = self.timer.seconds_until_next_change()
             try:
                 await asyncio.wait_for(self._wake.wait(), None if delay is None else delay + TICK_SLACK)
             except asyncio.TimeoutError:
                 pass
+        log.debug("ticker of session %s stopped", self.session_id)
 
     def _apply(self, events: list[TimerEvent]) -> None:
         for event in events:
-            if event.kind == "display":
+            if event.kind == "display" and self.timer.state is not TimerState.IDLE:
+                # Idle (after Reset) the display previews the typed time instead of the timer's 0.
                 self.screen.show_time(format_hms(event.seconds))
             elif event.kind == "countdown":
                 self._sounds.say_countdown()

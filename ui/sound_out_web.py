@@ -3,7 +3,7 @@
 `WebSoundBank` is made once per server process: it resolves every sound to what the browser can
 load (an asset URL, or the file's bytes for a user's own sound folder) and joins the spoken
 countdown. `BrowserAudio` is one per tab: it keeps one flet-audio player per sound, so repeated
-clicks replay buffered audio, and one player for speech, replaced by each new sentence.
+clicks replay buffered audio, and a fresh player for each spoken sentence.
 """
 
 from __future__ import annotations
@@ -55,16 +55,24 @@ class WebSoundBank:
 
 
 class BrowserAudio:
-    """The SoundOut of one browser tab. Create it inside the tab's main(page): players register there."""
+    """The SoundOut of one browser tab. Create it inside the tab's main(page): players register there.
 
-    def __init__(self, page: ft.Page, bank: WebSoundBank) -> None:
+    A player asked to play before the browser has loaded its source plays once it reports loaded:
+    play() on a source still loading is silently lost in the browser.
+    """
+
+    def __init__(self, page: ft.Page, bank: WebSoundBank, weapon: str) -> None:
         self._page = page
         self._bank = bank
         self._players: dict[str, fta.Audio] = {}
-        self._speech: fta.Audio | None = None
+        self._loaded: set[str] = set()
+        self._waiting: set[str] = set()  # asked to play while still loading
+        self._speech_count = 0
+        self._speech: str | None = None  # key of the current speech player
         self._closed = False
-        for sound in bank.effects.values():  # preloaded: the first click sounds at once too
-            self._player(sound)
+        # Loaded now, so the first clicks sound at once too.
+        for sound in [*bank.effects.values(), *bank.shots.get(weapon, []), *bank.deploys.get(weapon, [])]:
+            self._player(sound.key, sound.src)
 
     def play_effect(self, name: str) -> None:
         self._play(self._bank.effects.get(name))
@@ -75,8 +83,8 @@ class BrowserAudio:
 
     def play_deploy(self, weapon: str) -> None:
         parts = self._bank.deploys.get(weapon) or []
-        for part in parts:
-            self._player(part)  # load the later parts while the first one plays
+        for sound in [*parts, *self._bank.shots.get(weapon, [])]:
+            self._player(sound.key, sound.src)  # start loading what this weapon will play next
         self._run(self._play_in_turn, parts)
 
     def play_ending(self) -> None:
@@ -89,39 +97,57 @@ class BrowserAudio:
         self._speak(self._bank.countdown)
 
     def stop_speech(self) -> None:
-        if self._speech is not None:
-            self._run(self._speech.pause)
+        player = self._players.get(self._speech) if self._speech else None
+        if player is not None:
+            self._waiting.discard(self._speech)
+            self._run(player.pause)
 
     def close(self) -> None:
-        # The tab is gone: its players went with it; drop our references so nothing replays.
+        # The tab is gone and its players with it; nothing may play from now on.
         self._closed = True
         self._players.clear()
-        self._speech = None
 
     # ---- internals ---------------------------------------------------------------------------
 
-    def _player(self, sound: WebSound) -> fta.Audio:
-        player = self._players.get(sound.key)
+    def _player(self, key: str, src: str | bytes, release_mode: Any = fta.ReleaseMode.STOP) -> fta.Audio:
+        player = self._players.get(key)
         if player is None:
-            # STOP keeps the audio buffered after it ends, so rapid fire replays without reloading.
-            player = fta.Audio(src=sound.src, release_mode=fta.ReleaseMode.STOP,
-                               on_state_change=lambda e, key=sound.key: _log_state(key, e))
-            self._players[sound.key] = player
+            player = fta.Audio(src=src, release_mode=release_mode,
+                               on_loaded=lambda e, key=key: self._on_loaded(key),
+                               on_state_change=lambda e, key=key: _log_state(key, e))
+            self._players[key] = player
         return player
+
+    def _on_loaded(self, key: str) -> None:
+        self._loaded.add(key)
+        if key in self._waiting:
+            self._waiting.discard(key)
+            self._run(self._players[key].play)
 
     def _play(self, sound: WebSound | None) -> None:
         if sound is not None:
-            self._run(self._player(sound).play)
+            self._play_key(sound.key, sound.src)
+
+    def _play_key(self, key: str, src: str | bytes, release_mode: Any = fta.ReleaseMode.STOP) -> None:
+        player = self._player(key, src, release_mode)
+        if key in self._loaded:
+            self._run(player.play)
+        else:
+            self._waiting.add(key)
 
     async def _play_in_turn(self, sounds: list[WebSound]) -> None:
         for sound in sounds:
-            await self._player(sound).play()
+            self._play(sound)
             await asyncio.sleep(sound.seconds)
 
     def _speak(self, wav: bytes) -> None:
         self.stop_speech()
-        self._speech = fta.Audio(src=wav, on_state_change=lambda e: _log_state("speech", e))
-        self._run(self._speech.play)
+        if self._speech is not None:
+            self._players.pop(self._speech, None)  # Flet unregisters players nobody references
+        self._speech_count += 1
+        self._speech = f"speech {self._speech_count}"
+        # RELEASE: a sentence plays once, so the browser may free it when it ends.
+        self._play_key(self._speech, wav, fta.ReleaseMode.RELEASE)
 
     def _run(self, action: Callable[..., Awaitable[Any]], *args: Any) -> None:
         if self._closed:

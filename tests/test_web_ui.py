@@ -1,0 +1,209 @@
+"""The web app in a real headless Chromium: every control, two independent tabs, a clean stop, and
+exactly the expected clickstream in the local store afterwards.
+
+One server serves the whole module; the tests run in file order and the last one stops the server
+and checks everything the earlier ones did.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import time
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from _app_server import REPO, WebServer, by_session, read_store
+from _browser import chromium_path, launch, open_app
+from conftest import missing_part
+from ui.soundpack import SoundPack
+
+pytestmark = pytest.mark.browser
+
+HMS = re.compile(r"^\d\d:\d\d:\d\d$")
+BAD_INPUT, BAD_INPUT_MESSAGE = "12:75", "Seconds must be below 60."
+TIME_FIELD = "Time (HH:MM:SS)"
+ARTIFACTS = Path(os.environ.get("HL_VOX_ARTIFACTS_DIR", REPO / "artifacts"))
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    executable = chromium_path()
+    if executable is None:
+        missing_part("Chromium", "run bash scripts/install-system.sh (Debian package chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        missing_part("Playwright", "run bash scripts/install-app.sh dev")
+    with sync_playwright() as playwright:
+        chromium = launch(playwright, executable)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("web-data")
+
+
+@pytest.fixture(scope="module")
+def server(data_dir: Path) -> Iterator[WebServer]:
+    app = WebServer(data_dir, data_dir.parent / "web-server.log")
+    try:
+        app.wait_ready()
+        yield app
+    finally:
+        if app.process.poll() is None or app.group_alive():
+            app.kill_group()
+
+
+@pytest.fixture(scope="module")
+def context(browser, server: WebServer) -> Iterator[object]:
+    ctx = browser.new_context(viewport={"width": 900, "height": 800})
+    yield ctx
+    ctx.close()
+
+
+def display(page):
+    return page.get_by_text(HMS)
+
+
+def button(page, name: str):
+    return page.get_by_role("button", name=name, exact=True)
+
+
+def type_time(page, text: str) -> None:
+    field = page.get_by_label(TIME_FIELD)
+    field.click()  # as a user would: Flutter drops text filled into a field it has not focused
+    field.fill(text)
+
+
+def wait_for_log(server: WebServer, pattern: str, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not re.search(pattern, server.log_text()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"server log never matched {pattern!r}:\n{server.log_text()[-3000:]}")
+        time.sleep(0.1)
+
+
+def test_every_control_works(server: WebServer, context) -> None:
+    from playwright.sync_api import expect
+
+    page = open_app(context, server.url)
+    expect(display(page)).to_have_text("00:25:00")
+    expect(button(page, "Pause")).to_be_disabled()
+
+    names = [name for name, _ in SoundPack().backgrounds()]
+    expect(page.get_by_text(names[0], exact=True)).to_be_visible()
+    button(page, "Change background").click()
+    expect(page.get_by_text(names[1], exact=True)).to_be_visible()
+
+    button(page, "Weapon").click()
+    button(page, "M4A1").click()
+    button(page, "Fire").click()
+
+    type_time(page, BAD_INPUT)
+    expect(page.get_by_text(BAD_INPUT_MESSAGE)).to_be_visible()
+    button(page, "Start").click()  # refused: the message stays, nothing runs, the field gets focus
+    expect(page.get_by_label(TIME_FIELD)).to_be_focused()
+    expect(page.get_by_text(BAD_INPUT_MESSAGE)).to_be_visible()
+    expect(button(page, "Pause")).to_be_disabled()
+
+    type_time(page, "1:00")
+    expect(page.get_by_text(BAD_INPUT_MESSAGE)).to_have_count(0)
+    expect(display(page)).to_have_text("00:01:00")
+    button(page, "Start").click()
+    expect(display(page)).to_have_text("00:00:59", timeout=2500)
+    button(page, "Pause").click()
+    expect(button(page, "Resume")).to_be_visible()
+    frozen = display(page).inner_text()
+    time.sleep(1.2)
+    expect(display(page)).to_have_text(frozen)
+    button(page, "Resume").click()
+    expect(button(page, "Pause")).to_be_enabled()
+    button(page, "Time left").click()
+    button(page, "Reset").click()
+    expect(display(page)).to_have_text("00:01:00")
+    expect(button(page, "Pause")).to_be_disabled()
+
+    type_time(page, "3")
+    expect(display(page)).to_have_text("00:00:03")
+    started = time.monotonic()
+    button(page, "Start").click()
+    expect(display(page)).to_have_text("00:00:00", timeout=6000)
+    assert 2.0 < time.monotonic() - started < 5.0
+    expect(button(page, "Pause")).to_be_disabled()
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "web-app.png"))
+
+    # Sounds play in the browser: the tab's players report back to the server.
+    wait_for_log(server, r"browser audio /sounds/ui/start\.wav: playing")
+    wait_for_log(server, r"browser audio /sounds/weapons/m4a1/shot\d\.wav: playing")
+    wait_for_log(server, r"browser audio speech \d+: playing")
+    wait_for_log(server, r"browser audio /sounds/endings/\w+\.wav: playing")
+
+
+def test_two_tabs_run_independent_timers(server: WebServer, context) -> None:
+    from playwright.sync_api import expect
+
+    first, second = open_app(context, server.url), open_app(context, server.url)
+    type_time(first, "30")
+    button(first, "Start").click()
+    expect(display(first)).to_have_text("00:00:29", timeout=2500)
+    expect(display(second)).to_have_text("00:25:00")
+    expect(button(second, "Pause")).to_be_disabled()
+
+    type_time(second, "10:00")
+    button(second, "Start").click()
+    button(first, "Pause").click()
+    expect(button(first, "Resume")).to_be_visible()
+    expect(button(second, "Pause")).to_be_enabled()  # pausing one tab does not pause the other
+    frozen = display(first).inner_text()
+    expect(display(second)).to_have_text("00:09:58", timeout=3500)
+    expect(display(first)).to_have_text(frozen)
+
+    first.close()
+    wait_for_log(server, r"ticker of session \S+ stopped")
+    wait_for_log(server, r"ended \(disconnected\)")
+    expect(display(second)).to_have_text("00:09:57", timeout=2500)  # still running on its own
+
+
+def test_stop_leaves_exactly_the_expected_events(server: WebServer, data_dir: Path) -> None:
+    started = time.monotonic()
+    assert server.stop(signal.SIGTERM) == 0, server.log_text()[-3000:]
+    assert time.monotonic() - started < 6.0
+    assert server.leftover_processes() == []
+
+    controls, first_tab, second_tab = by_session(read_store(data_dir))
+    timeleft = [row for row in controls if row.component == "timeleft_button"]
+    assert len(timeleft) == 1 and re.fullmatch(r"00:00:5\d", timeleft[0].metadata["remaining_time"])
+    assert [(row.event_type, row.component, row.metadata) for row in controls if row not in timeleft] == [
+        ("app_start", "application", None),
+        ("button_click", "change_background_button", None),
+        ("weapon_select", "weapon_dropdown", {"weapon": "m4a1"}),
+        ("button_click", "shoot_gun_button", {"weapon": "m4a1"}),
+        ("input_error", "time_input", {"message": BAD_INPUT_MESSAGE}),
+        ("button_click", "start_button", {"time_input": "00:01:00"}),
+        ("button_click", "pause_button", {"is_paused": True}),
+        ("button_click", "pause_button", {"is_paused": False}),
+        ("button_click", "reset_button", None),
+        ("button_click", "start_button", {"time_input": "00:00:03"}),
+        ("timer_finished", "timer", {"duration": "00:00:03"}),
+        ("app_stop", "application", {"reason": "disconnected"}),
+    ]
+    assert controls.index(timeleft[0]) == 8  # after Resume, before Reset
+    assert [(row.event_type, row.component, row.metadata) for row in first_tab] == [
+        ("app_start", "application", None),
+        ("button_click", "start_button", {"time_input": "00:00:30"}),
+        ("button_click", "pause_button", {"is_paused": True}),
+        ("app_stop", "application", {"reason": "disconnected"}),
+    ]
+    assert [(row.event_type, row.component, row.metadata) for row in second_tab] == [
+        ("app_start", "application", None),
+        ("button_click", "start_button", {"time_input": "00:10:00"}),
+        ("app_stop", "application", {"reason": "disconnected"}),
+    ]
