@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import random
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -42,6 +44,18 @@ def new_session_id() -> str:
     return str(uuid.uuid4())
 
 
+def new_event_id() -> str:
+    """A UUIDv7 (RFC 9562): 48-bit Unix milliseconds, then 74 random bits.
+
+    Time-ordered ids land at the end of the store's primary-key B-tree instead of at random places,
+    which makes spooling several times cheaper than with UUIDv4; 74 random bits per millisecond
+    keep them unique.
+    """
+    millis = time.time_ns() // 1_000_000
+    rand_a, rand_b = random.getrandbits(12), random.getrandbits(62)
+    return str(uuid.UUID(int=(millis << 80) | (0x7 << 76) | (rand_a << 64) | (0b10 << 62) | rand_b))
+
+
 def metadata_json(metadata: Any) -> str | None:
     """JSON text for metadata: never a Python repr, never over MAX_METADATA_BYTES, never raises."""
     if metadata is None:
@@ -68,7 +82,7 @@ class EventFactory:
     def make(self, event_type: str, component: str, metadata: Any = None,
              session_id: str | None = None) -> Event:
         return Event(
-            event_id=str(uuid.uuid4()),
+            event_id=new_event_id(),
             session_id=session_id or self.session_id,
             timestamp=utc_now_iso(),
             event_type=str(event_type),

@@ -1,13 +1,14 @@
 import json
+import time
 import uuid
 from datetime import datetime, timezone
 
-from shared.event import MAX_METADATA_BYTES, TRUNCATION_MARK, EventFactory, metadata_json
+from shared.event import MAX_METADATA_BYTES, TRUNCATION_MARK, EventFactory, metadata_json, new_event_id
 
 
 def test_event_has_ids_utc_timestamp_and_json_metadata() -> None:
     event = EventFactory("session-1").make("button_click", "pause_button", {"is_paused": True})
-    uuid.UUID(event.event_id)
+    assert uuid.UUID(event.event_id).version == 7
     assert event.session_id == "session-1"
     stamp = datetime.fromisoformat(event.timestamp)
     assert stamp.utcoffset() == timezone.utc.utcoffset(None)
@@ -35,3 +36,10 @@ def test_oversized_metadata_is_truncated_and_marked() -> None:
     assert len(text.encode()) <= MAX_METADATA_BYTES
     parsed = json.loads(text)
     assert parsed[TRUNCATION_MARK] is True and parsed["original_bytes"] > MAX_METADATA_BYTES
+
+
+def test_event_ids_are_unique_and_time_ordered() -> None:
+    ids = [new_event_id() for _ in range(10_000)]
+    assert len(set(ids)) == len(ids)
+    time.sleep(0.002)  # ids of a later millisecond sort after all earlier ones
+    assert new_event_id() > max(ids)
