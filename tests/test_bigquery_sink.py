@@ -42,8 +42,7 @@ def table_rows(bq_client, table_id: str) -> list[dict]:
 def run_uploader(settings: Settings, events: list, budget: float = 3.0) -> Uploader:
     """Runs the uploader loop in this process on a plain queue until it has flushed and stopped."""
     inbox: queue.Queue = queue.Queue()
-    for seq, event in enumerate(events):
-        inbox.put((seq, event))
+    inbox.put(list(enumerate(events)))
     inbox.put((STOP, budget))
     uploader = Uploader(settings, inbox, queue.Queue())
     try:

@@ -1,5 +1,8 @@
 """ClickstreamTracker: the UI-side handle. It starts the uploader process and feeds it events.
 
+track_event() only appends to a list; a sender thread hands the list to the queue as one message,
+so pickling and pipe writes are paid per batch, not per click.
+
 Hand-off: every accepted event gets a sequence number and stays in an in-memory buffer until the
 uploader reports that it has committed that number to the spool. If the uploader dies, the tracker
 starts a new one on fresh queues (a killed reader can leave a queue's lock held) and resends the
@@ -40,6 +43,9 @@ EXIT_MARGIN = 0.7
 # Time the uploader gets after its final flush to report and exit before we stop waiting for it.
 EXIT_SLACK = 0.3
 MONITOR_INTERVAL = 0.2
+# The sender waits this long after a wake-up so a burst of clicks travels as one message; without it
+# every event would cost a thread switch. Invisible next to the flush interval (seconds).
+SEND_COALESCE = 0.005
 
 
 class ClickstreamTracker:
@@ -51,6 +57,8 @@ class ClickstreamTracker:
         self._ctx = multiprocessing.get_context("spawn")
         self._lock = threading.Lock()
         self._unacked: collections.deque[tuple[int, Event]] = collections.deque()
+        self._outgoing: list[tuple[int, Event]] = []  # accepted, not yet put on the queue
+        self._wake_sender = threading.Event()
         self._seq = 0
         self._dropped = 0
         self._restarts: collections.deque[float] = collections.deque()
@@ -58,7 +66,7 @@ class ClickstreamTracker:
         self._process: Any = None
         self._events: Any = None
         self._reports: Any = None
-        self._monitor: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
         self._started = False
         self._closed = False
         self._gave_up = False
@@ -78,9 +86,10 @@ class ClickstreamTracker:
                 return self
             self._started = True
             self._spawn()
-        self._monitor = threading.Thread(target=self._monitor_loop, name="clickstream-monitor",
-                                         daemon=True)
-        self._monitor.start()
+        self._threads = [threading.Thread(target=target, name=name, daemon=True) for target, name in (
+            (self._monitor_loop, "clickstream-monitor"), (self._sender_loop, "clickstream-sender"))]
+        for thread in self._threads:
+            thread.start()
         _register_exit_hooks(self)
         return self
 
@@ -91,6 +100,11 @@ class ClickstreamTracker:
                 return
             self._closed = True
             started = self._started
+            if started:
+                self._send_outgoing()
+                # Under the lock, after the last events: nothing can be put behind the stop.
+                self._events.put((STOP, max(0.1, timeout - EXIT_MARGIN - EXIT_SLACK)))
+        self._wake_sender.set()  # lets the sender thread see _closed and end
         if started:
             self._stop_uploader(timeout)
         self._spool_leftovers()
@@ -99,10 +113,6 @@ class ClickstreamTracker:
 
     def _stop_uploader(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
-        try:
-            self._events.put_nowait((STOP, max(0.1, timeout - EXIT_MARGIN - EXIT_SLACK)))
-        except (queue.Full, ValueError, OSError):
-            log.warning("could not tell the uploader to stop; it will be terminated")
         process = self._process
         process.join(max(0.0, deadline - EXIT_MARGIN - time.monotonic()))
         if process.is_alive():
@@ -112,8 +122,8 @@ class ClickstreamTracker:
             if process.is_alive():
                 process.kill()
                 process.join(0.2)
-        if self._monitor is not None:
-            self._monitor.join(MONITOR_INTERVAL * 2)
+        for thread in self._threads:
+            thread.join(MONITOR_INTERVAL * 2)
         self._drain_reports()
 
     def __enter__(self) -> "ClickstreamTracker":
@@ -131,24 +141,32 @@ class ClickstreamTracker:
             return False
         try:
             event = self._factory.make(event_type, component, metadata, session_id)
-            with self._lock:
-                if self._closed or len(self._unacked) >= self._capacity:
-                    self._dropped += 1
-                    dropped = self._dropped
-                else:
-                    self._seq += 1
-                    self._unacked.append((self._seq, event))
-                    self._events.put_nowait((self._seq, event))
-                    return True
         except Exception:  # the UI must never see a tracking error
-            log.exception("could not track %s/%s", event_type, component)
-            with self._lock:
-                self._dropped += 1
-                dropped = self._dropped
-        # Log the first drop and then every 1000th, so a flood does not flood the log too.
+            return self._drop("could not build the event", exc_info=True)
+        with self._lock:
+            if self._closed:
+                reason = "tracker is shut down"
+            elif len(self._unacked) >= self._capacity:
+                reason = "buffer full"
+            else:
+                self._seq += 1
+                self._unacked.append((self._seq, event))
+                self._outgoing.append((self._seq, event))
+                first = len(self._outgoing) == 1  # later ones ride on the same wake-up
+                reason = ""
+        if reason:
+            return self._drop(reason)
+        if first:
+            self._wake_sender.set()
+        return True
+
+    def _drop(self, reason: str, exc_info: bool = False) -> bool:
+        with self._lock:
+            self._dropped += 1
+            dropped = self._dropped
+        # The first drop and then every 1000th: a flood of drops must not flood the log too.
         if dropped == 1 or dropped % 1000 == 0:
-            log.warning("clickstream event dropped (%d so far): %s", dropped,
-                        "tracker is shut down" if self._closed else "buffer full")
+            log.warning("clickstream event dropped (%d so far): %s", dropped, reason, exc_info=exc_info)
         return False
 
     def get_stats(self) -> dict[str, Any]:
@@ -158,7 +176,7 @@ class ClickstreamTracker:
                 enabled=self.enabled,
                 sink=self.settings.sink,
                 session_id=self.session_id,
-                queue_size=_qsize(self._events),
+                queue_size=len(self._outgoing),
                 buffer_size=len(self._unacked),
                 dropped=self._dropped,
                 restarts=len(self._restarts),
@@ -172,9 +190,25 @@ class ClickstreamTracker:
     # -- supervision -------------------------------------------------------------------------
 
     def _open_queues(self) -> None:
-        # One slot more than the buffer can hold, so the stop message always fits.
-        self._events = self._ctx.Queue(self._capacity + 1)
+        # Unbounded: the unacked buffer's capacity already bounds what can be in flight.
+        self._events = self._ctx.Queue()
         self._reports = self._ctx.Queue()
+
+    def _sender_loop(self) -> None:
+        while not self._closed:
+            self._wake_sender.wait()
+            time.sleep(SEND_COALESCE)
+            self._wake_sender.clear()
+            with self._lock:
+                if not self._closed:
+                    self._send_outgoing()
+
+    def _send_outgoing(self) -> None:
+        """Puts the waiting events on the queue as one message. Caller holds the lock."""
+        if self._outgoing:
+            # Queue.put on an unbounded queue only appends to the queue's own buffer: no blocking.
+            self._events.put(self._outgoing)
+            self._outgoing = []
 
     def _spawn(self) -> None:
         process = self._ctx.Process(
@@ -228,8 +262,8 @@ class ClickstreamTracker:
                         self._process.exitcode, len(self._unacked))
             old_channels = (self._events, self._reports)
             self._open_queues()
-            for item in self._unacked:
-                self._events.put_nowait(item)
+            self._events.put(list(self._unacked))  # includes what was still outgoing
+            self._outgoing = []
             self._spawn()
         _close_channels(*old_channels)
 
@@ -262,13 +296,6 @@ def _close_channels(*channels: Any) -> None:
     for channel in channels:
         channel.cancel_join_thread()  # never hang exit on a pipe nobody reads any more
         channel.close()
-
-
-def _qsize(channel: Any) -> int:
-    try:
-        return channel.qsize() if channel is not None else 0
-    except (NotImplementedError, OSError, ValueError):  # macOS has no sem_getvalue
-        return -1
 
 
 @contextmanager

@@ -23,7 +23,8 @@ from worker.store import Store
 
 log = logging.getLogger(__name__)
 
-STOP = "stop"  # message: (STOP, seconds the uploader may still spend)
+# Messages in: a list of (seq, Event) in sequence order, or (STOP, seconds the uploader may still spend).
+STOP = "stop"
 REPORT = "report"  # message back: (REPORT, highest committed seq, UploaderStats as a dict)
 
 # Upper bound of one request while running; the final flush clips it to what is left of its budget.
@@ -32,7 +33,7 @@ REQUEST_TIMEOUT = 10.0
 PARENT_CHECK_INTERVAL = 1.0
 # Budget for the final flush when the app process died without saying stop.
 ORPHAN_BUDGET = 3.0
-# Most messages taken off the queue per spool transaction: large enough to amortize the commit,
+# Most events taken off the queue per spool transaction: large enough to amortize the commit,
 # small enough that acknowledgements keep flowing under load.
 MAX_RECEIVE = 5000
 
@@ -116,9 +117,9 @@ class Uploader:
         try:
             message = self._events.get(timeout=timeout) if timeout > 0 else self._events.get_nowait()
             while True:
-                if message[0] == STOP:
+                if isinstance(message, tuple) and message[0] == STOP:
                     return batch, float(message[1])
-                batch.append(message)
+                batch.extend(message)
                 if len(batch) >= MAX_RECEIVE:
                     return batch, None
                 message = self._events.get_nowait()
