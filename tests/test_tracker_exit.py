@@ -37,8 +37,9 @@ def run_app(tmp_path: Path, mode: str) -> tuple[subprocess.Popen, int]:
     script.write_text(APP)
     env = {**os.environ, "DATA_DIR": str(tmp_path / "data"), "MARKER": str(tmp_path / "marker"),
            "PYTHONPATH": str(REPO)}
-    process = subprocess.Popen([sys.executable, str(script), mode], env=env, stdout=subprocess.PIPE,
-                               text=True)
+    with open(tmp_path / "stderr.txt", "w") as stderr:
+        process = subprocess.Popen([sys.executable, str(script), mode], env=env,
+                                   stdout=subprocess.PIPE, stderr=stderr, text=True)
     uploader_pid = int(process.stdout.readline())
     return process, uploader_pid
 
@@ -63,7 +64,11 @@ def test_events_are_stored_and_uploader_gone_after_exit(tmp_path: Path, mode: st
     process, uploader_pid = run_app(tmp_path, mode)
     if signum is not None:
         process.send_signal(signum)
-    assert process.wait(timeout=10) == exit_code
+    try:
+        code = process.wait(timeout=15)
+    finally:
+        process.kill()
+    assert code == exit_code, (tmp_path / "stderr.txt").read_text()
     assert count(tmp_path / "data" / "clickstream.sqlite3", "clickstream") == 500
     deadline = time.monotonic() + 2
     while pid_alive(uploader_pid) and time.monotonic() < deadline:
