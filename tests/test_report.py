@@ -1,0 +1,314 @@
+"""The report's four questions: BigQuery (real client, real emulator) and the local store must give the
+same answers, and both must match an independent Python computation of the same questions."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+import uuid
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from _emulator import PROJECT
+from shared.event import Event, EventFactory, metadata_json
+from shared.settings import Settings
+from worker.__main__ import main
+from worker.bigquery_table import clickstream_table
+from worker.report import EPOCH, QUESTIONS, Report, bigquery_report, local_report
+from worker.store import Store
+
+NOW = datetime(2025, 3, 10, 12, 0, 0, 250000, tzinfo=timezone.utc)
+DAY = timedelta(days=1)
+
+
+def event(session: str, when: datetime | str, component: str, metadata: Any = None,
+          event_type: str = "button_click") -> Event:
+    moment = datetime.fromisoformat(when) if isinstance(when, str) else when
+    # isoformat() as the app writes it: no fraction when microsecond == 0, "+00:00" suffix.
+    return Event(str(uuid.uuid4()), session, moment.astimezone(timezone.utc).isoformat(), event_type,
+                 component, metadata_json(metadata))
+
+
+def today(clock: str) -> str:
+    return f"2025-03-10T{clock}+00:00"
+
+
+def yesterday(clock: str) -> str:
+    return f"2025-03-09T{clock}+00:00"
+
+
+# Each group is there to make one kind of mismatch between the engines show.
+EVENTS: list[Event] = [
+    # Crosses midnight with sub-second ends: 1.2 s -> 1 (whole seconds, not boundaries crossed).
+    event("midnight", yesterday("23:59:59.900000"), "application", event_type="app_start"),
+    event("midnight", today("00:00:01.100000"), "start_button", {"time_input": "00:05:00"}),
+    # 0.999999 s -> 0; SQLite's millisecond date functions would round the end up to :02 and say 1.
+    event("subsecond", today("08:00:01"), "application", event_type="app_start"),
+    event("subsecond", today("08:00:01.999999"), "shoot_gun_button", {"weapon": "glock18"}),
+    # Hour edges a microsecond apart; weapons as JSON string, number, boolean, object, missing, absent.
+    event("hour-edge", today("10:59:59.999999"), "weapon_dropdown", {"weapon": "m4a1"}, "weapon_select"),
+    event("hour-edge", today("11:00:00.000001"), "shoot_gun_button", {"weapon": "m4a1"}),
+    event("hour-edge", today("11:30:00.500000"), "shoot_gun_button", {"weapon": 5}),
+    event("hour-edge", today("11:31:00"), "shoot_gun_button", {"weapon": True}),
+    event("hour-edge", today("11:32:00"), "shoot_gun_button", {"weapon": {"skin": "dragon"}}),
+    event("hour-edge", today("11:33:00"), "shoot_gun_button", None),
+    event("hour-edge", today("11:34:00"), "shoot_gun_button", {"ammo": 30}),
+    event("hour-edge", today("11:35:00"), "start_button", {"weapon": "awp"}),  # not a weapon component
+    event("hour-edge", today("11:36:00"), "pause_button", {"is_paused": True}),
+    event("hour-edge", today("11:37:00"), "pause_button", {"is_paused": False}),
+    # Same hour yesterday: not in today's hours.
+    event("yesterday", yesterday("11:15:00.123456"), "shoot_gun_button", {"weapon": "glock18"}),
+    event("yesterday", yesterday("11:16:00"), "weapon_dropdown", {"weapon": "deagle"}, "weapon_select"),
+    # Three hours less 0.1 s over midnight: 10799.
+    event("overnight", "2025-03-08T22:00:00.500000+00:00", "application", event_type="app_start"),
+    event("overnight", "2025-03-09T01:00:00.400000+00:00", "reset_button"),
+    # Two sessions starting at the same microsecond: ordered by session_id.
+    event("tie-b", "2025-03-05T06:00:00+00:00", "application", event_type="app_start"),
+    event("tie-a", "2025-03-05T06:00:00+00:00", "application", event_type="app_start"),
+    event("tie-a", "2025-03-05T06:00:09.000001+00:00", "change_background_button"),
+    # The --days 30 edge: exactly 30 days before NOW is in, one microsecond earlier is out.
+    event("edge", NOW - 30 * DAY, "change_background_button"),
+    event("edge", NOW - 30 * DAY - timedelta(microseconds=1), "timeleft_button",
+          {"remaining_time": "00:01:00"}),
+    event("ancient", NOW - 40 * DAY, "shoot_gun_button", {"weapon": "awp"}),
+]
+
+
+def expected_report(events: list[Event], days: int | None, now: datetime) -> Report:
+    """The four questions computed in plain Python, with BigQuery's semantics."""
+    since = EPOCH if days is None else now - days * DAY
+    kept = [(e, datetime.fromisoformat(e.timestamp)) for e in events]
+    kept = [(e, t) for e, t in kept if t >= since]
+
+    clicks = Counter(e.component for e, _ in kept if e.event_type == "button_click")
+    sessions: dict[str, list[datetime]] = {}
+    for e, t in kept:
+        sessions.setdefault(e.session_id, []).append(t)
+    weapons = Counter(w for e, _ in kept if e.component in ("shoot_gun_button", "weapon_dropdown")
+                      and (w := json_extract_scalar(e.metadata, "weapon")) is not None)
+    hours = Counter(t.hour for _, t in kept if t.date() == now.date())
+
+    def iso(t: datetime) -> str:
+        return t.isoformat(timespec="microseconds")
+
+    session_rows = sorted(
+        ({"session_id": s, "session_start": iso(min(ts)), "session_end": iso(max(ts)),
+          "session_duration_sec": (max(ts) - min(ts)) // timedelta(seconds=1), "total_events": len(ts)}
+         for s, ts in sessions.items()),
+        key=lambda r: r["session_id"])
+    session_rows.sort(key=lambda r: r["session_start"], reverse=True)  # stable: ties keep id order
+    return {
+        "clicks_by_component": [{"component": c, "click_count": n}
+                                for c, n in sorted(clicks.items(), key=lambda kv: (-kv[1], kv[0]))],
+        "sessions": session_rows,
+        "weapon_popularity": [{"weapon": w, "usage_count": n}
+                              for w, n in sorted(weapons.items(), key=lambda kv: (-kv[1], kv[0]))],
+        "hourly_today": [{"hour": h, "event_count": n} for h, n in sorted(hours.items())],
+    }
+
+
+def json_extract_scalar(metadata: str | None, key: str) -> str | None:
+    """BigQuery's JSON_EXTRACT_SCALAR: strings as is, numbers/booleans as JSON text, else NULL."""
+    value = json.loads(metadata).get(key) if metadata else None
+    if isinstance(value, (dict, list)) or value is None:
+        return None
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+@pytest.fixture(scope="module")
+def store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("report") / "clickstream.sqlite3"
+    store = Store(path)
+    store.add(EVENTS)
+    store.close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def table_id(bq_client) -> str:
+    """One table per module, loaded once with the same events as the local store."""
+    dataset = bq_client.create_dataset(f"{PROJECT}.report_{uuid.uuid4().hex[:12]}")
+    table = bq_client.create_table(clickstream_table(f"{dataset.project}.{dataset.dataset_id}.clickstream"))
+    errors = bq_client.insert_rows_json(table, [e.row() for e in EVENTS],
+                                        row_ids=[e.event_id for e in EVENTS])
+    assert errors == []
+    return f"{table.project}.{table.dataset_id}.{table.table_id}"
+
+
+def bq_settings(table_id: str, endpoint: str, data_dir: Path) -> Settings:
+    project, dataset, table = table_id.split(".")
+    return Settings(sink="bigquery", bq_project=project, bq_dataset=dataset, bq_table=table,
+                    bq_endpoint=endpoint, data_dir=data_dir)
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """The developer's own HL_VOX_* settings must not leak into CLI tests."""
+    for name in list(os.environ):
+        if name.startswith("HL_VOX_"):
+            monkeypatch.delenv(name)
+    return monkeypatch
+
+
+@pytest.mark.emulator
+@pytest.mark.parametrize("days", [None, 30, 1])
+def test_bigquery_and_local_store_give_the_same_answers(days, store_path, table_id, emulator,
+                                                        tmp_path) -> None:
+    local = local_report(store_path, days, now=NOW)
+    remote = bigquery_report(bq_settings(table_id, emulator.endpoint, tmp_path), days, now=NOW)
+    assert local == remote
+    assert local == expected_report(EVENTS, days, NOW)
+    for question in QUESTIONS:
+        assert local[question.name], f"{question.name}: the fixture should give every question rows"
+        assert all(tuple(row) == question.columns for row in local[question.name] + remote[question.name])
+
+
+def test_answers_to_the_tricky_cases(store_path) -> None:
+    """Spelled out by hand, so that an oracle sharing a mistake with the SQL cannot hide it."""
+    report = local_report(store_path, None, now=NOW)
+    durations = {row["session_id"]: row["session_duration_sec"] for row in report["sessions"]}
+    assert durations["midnight"] == 1 and durations["subsecond"] == 0
+    assert durations["overnight"] == 10799
+    subsecond = next(row for row in report["sessions"] if row["session_id"] == "subsecond")
+    assert subsecond["session_start"] == "2025-03-10T08:00:01.000000+00:00"
+    assert subsecond["session_end"] == "2025-03-10T08:00:01.999999+00:00"
+    assert [row["session_id"] for row in report["sessions"]][-4:] == ["tie-a", "tie-b", "edge", "ancient"]
+    assert report["hourly_today"] == [{"hour": 0, "event_count": 1}, {"hour": 8, "event_count": 2},
+                                      {"hour": 10, "event_count": 1}, {"hour": 11, "event_count": 9}]
+    assert report["weapon_popularity"][:2] == [{"weapon": "glock18", "usage_count": 2},
+                                               {"weapon": "m4a1", "usage_count": 2}]
+    assert {row["weapon"] for row in report["weapon_popularity"]} == {
+        "glock18", "m4a1", "5", "true", "deagle", "awp"}
+    assert report["clicks_by_component"][:4] == [
+        {"component": "shoot_gun_button", "click_count": 9},
+        {"component": "change_background_button", "click_count": 2},
+        {"component": "pause_button", "click_count": 2},
+        {"component": "start_button", "click_count": 2}]
+    last_30_days = {row["session_id"]: row["total_events"]
+                    for row in local_report(store_path, 30, now=NOW)["sessions"]}
+    assert last_30_days["edge"] == 1 and "ancient" not in last_30_days
+
+
+def test_missing_store_gives_empty_answers(tmp_path: Path) -> None:
+    assert local_report(tmp_path / "absent.sqlite3") == {q.name: [] for q in QUESTIONS}
+    assert not (tmp_path / "absent.sqlite3").exists()  # reading must not create the store
+
+
+def test_malformed_metadata_does_not_break_the_local_report(tmp_path: Path) -> None:
+    path = tmp_path / "clickstream.sqlite3"
+    store = Store(path)
+    good = event("s", NOW, "shoot_gun_button", {"weapon": "awp"})
+    store.add([good, event("s", NOW, "shoot_gun_button")._replace(metadata="{not json")])
+    store.close()
+    report = local_report(path, now=NOW)
+    assert report["weapon_popularity"] == [{"weapon": "awp", "usage_count": 1}]
+    assert report["clicks_by_component"] == [{"component": "shoot_gun_button", "click_count": 2}]
+
+
+def test_local_report_never_loads_google_cloud(store_path: Path) -> None:
+    """The UI imports it for the Stats view; ui/ must not load google.cloud."""
+    code = ("import sys; from pathlib import Path; from worker.report import local_report; "
+            f"assert local_report(Path({str(store_path)!r}))['sessions']; "
+            "loaded = [m for m in sys.modules if m.startswith('google')]; "
+            "assert not loaded, loaded")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parent.parent)
+
+
+# -- command line ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def recent_data_dir(tmp_path: Path, clean_env: pytest.MonkeyPatch) -> Path:
+    """A store with a few clicks made just now, selected through HL_VOX_DATA_DIR."""
+    factory = EventFactory("cli-session")
+    store = Store(tmp_path / "clickstream.sqlite3")
+    store.add([factory.make("app_start", "application"),
+               factory.make("button_click", "start_button", {"time_input": "00:25:00"}),
+               factory.make("button_click", "start_button", {"time_input": "00:05:00"}),
+               factory.make("button_click", "shoot_gun_button", {"weapon": "glock18"})])
+    store.close()
+    clean_env.setenv("HL_VOX_DATA_DIR", str(tmp_path))
+    return tmp_path
+
+
+def test_cli_json_is_the_local_report(recent_data_dir: Path, capsys) -> None:
+    assert main(["report", "--format", "json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed == local_report(recent_data_dir / "clickstream.sqlite3")
+    assert printed["hourly_today"][0]["event_count"] == 4
+
+
+def test_cli_csv_has_one_block_per_question(recent_data_dir: Path, capsys) -> None:
+    assert main(["report", "--format", "csv", "--days", "1"]) == 0
+    blocks = capsys.readouterr().out.strip().split("\n\n")
+    assert [block.splitlines()[0] for block in blocks] == [f"# {q.name}" for q in QUESTIONS]
+    clicks = list(csv.reader(io.StringIO(blocks[0].split("\n", 1)[1])))
+    assert clicks == [["component", "click_count"], ["start_button", "2"], ["shoot_gun_button", "1"]]
+
+
+def test_cli_table_aligns_columns(recent_data_dir: Path, capsys) -> None:
+    assert main(["report"]) == 0
+    out = capsys.readouterr().out
+    clicks = out.split("\n\n")[0].splitlines()
+    assert clicks == ["Clicks by component",
+                      "component         click_count",
+                      "----------------  -----------",
+                      "start_button                2",
+                      "shoot_gun_button            1"]
+
+
+def test_cli_table_on_an_empty_store_says_so(tmp_path: Path, clean_env, capsys) -> None:
+    clean_env.setenv("HL_VOX_DATA_DIR", str(tmp_path))
+    assert main(["report"]) == 0
+    assert capsys.readouterr().out.count("(no events)") == len(QUESTIONS)
+
+
+@pytest.mark.emulator
+def test_cli_bigquery_and_local_print_the_same(store_path, table_id, emulator, clean_env,
+                                               capsys) -> None:
+    project, dataset, table = table_id.split(".")
+    for name, value in {"HL_VOX_DATA_DIR": str(store_path.parent), "HL_VOX_BQ_PROJECT": project,
+                        "HL_VOX_BQ_DATASET": dataset, "HL_VOX_BQ_TABLE": table,
+                        "HL_VOX_BQ_ENDPOINT": emulator.endpoint}.items():
+        clean_env.setenv(name, value)
+    assert main(["report", "--sink", "bigquery", "--format", "csv"]) == 0
+    from_bigquery = capsys.readouterr().out
+    assert main(["report", "--sink", "local", "--format", "csv"]) == 0
+    assert from_bigquery == capsys.readouterr().out
+    assert "hour-edge" in from_bigquery
+
+
+@pytest.mark.emulator
+def test_cli_missing_bigquery_table_is_a_failure_with_the_fix(bq_client, emulator, clean_env,
+                                                              capsys) -> None:
+    for name, value in {"HL_VOX_SINK": "bigquery", "HL_VOX_BQ_PROJECT": PROJECT,
+                        "HL_VOX_BQ_DATASET": "no_such_dataset", "HL_VOX_BQ_ENDPOINT": emulator.endpoint
+                        }.items():
+        clean_env.setenv(name, value)
+    assert main(["report"]) == 1
+    assert "python setup_bigquery.py" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, env, message", [
+    (["report", "--sink", "bigquery"], {}, "HL_VOX_BQ_PROJECT must be set"),
+    (["report", "--sink", "bigquery"], {"HL_VOX_BQ_PROJECT": "my-project", "HL_VOX_BQ_DATASET": "a-b"},
+     "dataset id 'a-b' is not valid"),
+    (["report"], {"HL_VOX_SINK": "cloud"}, "HL_VOX_SINK='cloud' is not one of"),
+    (["report", "--days", "0"], {}, "0 is not at least 1"),
+    (["report", "--format", "xml"], {}, "invalid choice: 'xml'"),
+    ([], {}, "required"),
+])
+def test_cli_usage_errors(argv, env, message, tmp_path, clean_env, capsys) -> None:
+    clean_env.setenv("HL_VOX_DATA_DIR", str(tmp_path))
+    for name, value in env.items():
+        clean_env.setenv(name, value)
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err

@@ -1,0 +1,164 @@
+"""Command line for the clickstream: report, export and prune.
+
+    python -m worker report [--sink local|bigquery] [--format table|json|csv] [--days N]
+    python -m worker export --format csv|jsonl [--output FILE]
+    python -m worker prune [--days N]
+
+Settings come from the HL_VOX_* environment variables, as for the app. Exit codes: 0 success,
+1 failure, 2 usage error (bad arguments or settings).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import logging
+import sqlite3
+import sys
+from pathlib import Path
+from typing import Sequence, TextIO
+
+from shared.bq_names import id_problems
+from shared.settings import SINKS, Settings, SettingsError
+from worker import export as export_module
+from worker import report as report_module
+from worker import retention
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+REPORT_FORMATS = ("table", "json", "csv")
+
+
+class UsageError(Exception):
+    """Arguments or settings ask for something we cannot do; exit code 2."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exit_:  # argparse has printed the usage; return its code (2, or 0 for --help)
+        return int(exit_.code or 0)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        settings = Settings.from_env()
+        return args.command(args, settings)
+    except (UsageError, SettingsError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except (report_module.ReportError, OSError, sqlite3.Error) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FAILURE
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m worker", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    report = commands.add_parser("report", help="the four clickstream questions")
+    report.add_argument("--sink", choices=SINKS, help="where to ask (default: HL_VOX_SINK)")
+    report.add_argument("--format", choices=REPORT_FORMATS, default="table")
+    report.add_argument("--days", type=_positive_int, metavar="N",
+                        help="only events of the last N days (default: all)")
+    report.set_defaults(command=_report)
+
+    export = commands.add_parser("export", help="write the local store's events to a file")
+    export.add_argument("--format", choices=export_module.FORMATS, required=True)
+    export.add_argument("--output", type=Path, metavar="FILE", help="default: standard output")
+    export.set_defaults(command=_export)
+
+    prune = commands.add_parser("prune", help="delete delivered events older than N days")
+    prune.add_argument("--days", type=_positive_int, default=retention.DEFAULT_DAYS, metavar="N",
+                       help=f"default: {retention.DEFAULT_DAYS}")
+    prune.set_defaults(command=_prune)
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not at least 1")
+    return value
+
+
+def _report(args: argparse.Namespace, settings: Settings) -> int:
+    sink = args.sink or settings.sink
+    if sink == "bigquery":
+        _check_bigquery_settings(settings)
+        answers = report_module.bigquery_report(settings, args.days)
+    else:
+        answers = report_module.local_report(settings.store_path, args.days)
+    _print_report(answers, args.format, sys.stdout)
+    return EXIT_OK
+
+
+def _check_bigquery_settings(settings: Settings) -> None:
+    if not settings.bq_project:
+        raise UsageError("HL_VOX_BQ_PROJECT must be set to report from BigQuery "
+                         "(your Google Cloud project id)")
+    problems = id_problems(settings.bq_project, settings.bq_dataset, settings.bq_table)
+    if problems:
+        raise UsageError("; ".join(problems))
+
+
+def _print_report(answers: report_module.Report, fmt: str, out: TextIO) -> None:
+    if fmt == "json":
+        json.dump(answers, out, indent=2)
+        out.write("\n")
+        return
+    for index, question in enumerate(report_module.QUESTIONS):
+        rows = answers[question.name]
+        if index:
+            out.write("\n")
+        if fmt == "csv":
+            # One CSV block per question, each under a line naming it.
+            out.write(f"# {question.name}\n")
+            writer = csv.writer(out, lineterminator="\n")
+            writer.writerow(question.columns)
+            writer.writerows([row[column] for column in question.columns] for row in rows)
+        else:
+            out.write(f"{question.title}\n")
+            out.write(_table(question.columns, rows))
+
+
+def _table(columns: Sequence[str], rows: list[report_module.Row]) -> str:
+    """Aligned text: numbers to the right, text to the left."""
+    cells = [[str(row[column]) for column in columns] for row in rows]
+    widths = [max([len(column)] + [len(line[i]) for line in cells]) for i, column in enumerate(columns)]
+    numeric = [bool(rows) and all(isinstance(row[column], int) for row in rows) for column in columns]
+
+    def line(values: Sequence[str]) -> str:
+        return "  ".join(value.rjust(width) if right else value.ljust(width)
+                         for value, width, right in zip(values, widths, numeric)).rstrip() + "\n"
+
+    text = line(columns) + line(["-" * width for width in widths])
+    return text + ("".join(line(values) for values in cells) if cells else "(no events)\n")
+
+
+def _export(args: argparse.Namespace, settings: Settings) -> int:
+    if args.output is None:
+        export_module.export(settings.store_path, args.format, sys.stdout)
+        return EXIT_OK
+    # Written next to FILE and renamed at the end, so a failure never leaves a half or empty FILE.
+    partial = args.output.with_name(args.output.name + ".partial")
+    try:
+        with open(partial, "w", encoding="utf-8", newline="") as out:
+            written = export_module.export(settings.store_path, args.format, out)
+        partial.replace(args.output)
+    finally:
+        partial.unlink(missing_ok=True)
+    print(f"exported {written} event(s) to {args.output}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _prune(args: argparse.Namespace, settings: Settings) -> int:
+    pruned = retention.prune(settings.store_path, args.days)
+    print(f"pruned {pruned} delivered event(s) older than {args.days} day(s) "
+          f"from {settings.store_path}")
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())
