@@ -41,6 +41,7 @@ class Settings:
     flush_interval: float = 2.0
     data_dir: Path = Path(".")
     sound_dir: Path | None = None
+    retention_days: int = 30
 
     @property
     def store_path(self) -> Path:
@@ -66,6 +67,7 @@ class Settings:
             flush_interval=_float(env, "HL_VOX_FLUSH_INTERVAL", 2.0, low=0.05, high=3600.0),
             data_dir=Path(_text(env, "HL_VOX_DATA_DIR") or default_data_dir(env)).expanduser(),
             sound_dir=_path(env, "HL_VOX_SOUND_DIR"),
+            retention_days=_int(env, "HL_VOX_RETENTION_DAYS", 30, low=1, high=3650),
         )
         if settings.enabled and settings.sink == "bigquery" and not settings.bq_project:
             raise SettingsError("HL_VOX_BQ_PROJECT must be set when HL_VOX_SINK=bigquery "

@@ -21,11 +21,13 @@ def test_every_variable_is_read(tmp_path: Path) -> None:
         "HL_VOX_BQ_DATASET": "d1", "HL_VOX_BQ_TABLE": "t1", "HL_VOX_BQ_LOCATION": "EU",
         "HL_VOX_BQ_ENDPOINT": "http://127.0.0.1:1", "HL_VOX_BATCH_SIZE": " 25 ",
         "HL_VOX_FLUSH_INTERVAL": "0.5", "HL_VOX_DATA_DIR": str(tmp_path),
+        "HL_VOX_RETENTION_DAYS": "7", "HL_VOX_SOUND_DIR": str(tmp_path / "sound"),
     })
     assert settings.enabled is False and settings.sink == "bigquery"
     assert settings.table_id == "p1.d1.t1" and settings.bq_location == "EU"
     assert settings.bq_endpoint == "http://127.0.0.1:1"
     assert (settings.batch_size, settings.flush_interval, settings.data_dir) == (25, 0.5, tmp_path)
+    assert (settings.retention_days, settings.sound_dir) == (7, tmp_path / "sound")
 
 
 @pytest.mark.parametrize("name, value, words", [
@@ -37,6 +39,7 @@ def test_every_variable_is_read(tmp_path: Path) -> None:
     ("HL_VOX_FLUSH_INTERVAL", "nan", "out of range"),
     ("HL_VOX_CLICKSTREAM_ENABLED", "maybe", "not a boolean"),
     ("HL_VOX_SINK", "kafka", "not one of"),
+    ("HL_VOX_RETENTION_DAYS", "0", "out of range"),
 ])
 def test_bad_values_name_the_variable(name: str, value: str, words: str) -> None:
     with pytest.raises(SettingsError) as error:

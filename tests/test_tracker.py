@@ -104,3 +104,21 @@ def test_shutdown_is_idempotent_and_bounded(data_dir: Path) -> None:
     assert time.monotonic() - started < 5.5
     assert not tracker.get_stats()["uploader_alive"]
     assert multiprocessing.active_children() == []
+
+
+def test_uploader_start_prunes_old_delivered_events_only(data_dir: Path) -> None:
+    from shared.event import EventFactory
+    from worker.store import Store
+
+    settings = local_settings(data_dir, retention_days=30)
+    old = [EventFactory("s").make("button_click", "reset_button")._replace(
+        timestamp="2020-01-01T00:00:00+00:00") for _ in range(2)]
+    store = Store(settings.store_path)
+    store.add(old)
+    store.settle([old[0].event_id], {})  # delivered; old[1] still waits for the sink
+    store.close()
+    with ClickstreamTracker(settings) as tracker:
+        tracker.track_event("app_start", "application")
+    remaining = {row[0] for row in query(settings.store_path, "SELECT event_id FROM clickstream")}
+    assert old[0].event_id not in remaining and old[1].event_id in remaining
+    assert len(remaining) == 2

@@ -67,8 +67,8 @@ def _parser() -> argparse.ArgumentParser:
     export.set_defaults(command=_export)
 
     prune = commands.add_parser("prune", help="delete delivered events older than N days")
-    prune.add_argument("--days", type=_positive_int, default=retention.DEFAULT_DAYS, metavar="N",
-                       help=f"default: {retention.DEFAULT_DAYS}")
+    prune.add_argument("--days", type=_positive_int, metavar="N",
+                       help="default: HL_VOX_RETENTION_DAYS (30)")
     prune.set_defaults(command=_prune)
     return parser
 
@@ -154,8 +154,9 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _prune(args: argparse.Namespace, settings: Settings) -> int:
-    pruned = retention.prune(settings.store_path, args.days)
-    print(f"pruned {pruned} delivered event(s) older than {args.days} day(s) "
+    days = args.days or settings.retention_days
+    pruned = retention.prune(settings.store_path, days)
+    print(f"pruned {pruned} delivered event(s) older than {days} day(s) "
           f"from {settings.store_path}")
     return EXIT_OK
 

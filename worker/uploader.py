@@ -11,6 +11,7 @@ import logging
 import multiprocessing
 import queue
 import signal
+import sqlite3
 import time
 from dataclasses import asdict, dataclass
 from typing import Any, Callable
@@ -18,6 +19,7 @@ from typing import Any, Callable
 from shared.event import Event
 from shared.settings import Settings
 from worker.policy import Backoff, FlushPolicy
+from worker.retention import prune
 from worker.sinks import Sink, SinkUnavailable, make_sink
 from worker.store import Store
 
@@ -54,6 +56,10 @@ def run_uploader(settings: Settings, events: Any, reports: Any, log_level: int =
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     logging.basicConfig(level=log_level,
                         format="%(asctime)s uploader[%(process)d] %(levelname)s %(name)s: %(message)s")
+    try:
+        prune(settings.store_path, settings.retention_days)
+    except sqlite3.Error:  # retention is housekeeping: it never keeps the uploader from starting
+        log.warning("local retention prune failed", exc_info=True)
     parent = multiprocessing.parent_process()
     uploader = Uploader(settings, events, reports,
                         parent_alive=parent.is_alive if parent else (lambda: True))
