@@ -1,0 +1,164 @@
+"""Desktop smoke test: the real Flet window under Xvfb (flet 0.82.2, the last with a bundled Linux
+client, in its own venv made by scripts/install-desktop-venv.sh). A Start click is tracked and a
+window-manager close request ends the app, uploader included, within 6 s with every event stored."""
+
+from __future__ import annotations
+
+import os
+import select
+import shutil
+import subprocess
+import time
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pytest
+
+from _app_server import REPO, AppProcess, Row, app_env, read_store
+from conftest import missing_part
+
+pytestmark = pytest.mark.desktop
+
+TITLE = "HL VOX TimeLEFT"
+# Where Start sits in the app's 440x720 window (see artifacts/desktop-app.png).
+START_BUTTON = (103, 353)
+CLOSE_BUDGET = 6.0
+ARTIFACTS = Path(os.environ.get("HL_VOX_ARTIFACTS_DIR", REPO / "artifacts"))
+
+
+def desktop_python() -> Path | None:
+    venv = Path(os.environ.get("HL_VOX_DESKTOP_VENV")
+                or Path.home() / ".cache" / "hl-vox-timeleft" / "flet-0.82.2")
+    python = venv / "bin" / "python"
+    return python if (venv / ".ready").exists() and python.exists() else None
+
+
+@pytest.fixture(scope="module")
+def xvfb() -> Iterator[str]:
+    """A private X display, e.g. ":5"; Xvfb picks a free number and tells us through a pipe."""
+    for tool in ("Xvfb", "xdotool"):
+        if shutil.which(tool) is None:
+            missing_part(tool, "run bash scripts/install-system.sh")
+    read_end, write_end = os.pipe()
+    server = subprocess.Popen(["Xvfb", "-displayfd", str(write_end), "-screen", "0", "1024x768x24",
+                               "-nolisten", "tcp"], pass_fds=(write_end,),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(write_end)
+    try:
+        ready, _, _ = select.select([read_end], [], [], 10)
+        number = os.read(read_end, 16).decode().strip() if ready else ""
+        assert number, "Xvfb did not report its display number"
+        yield f":{number}"
+    finally:
+        os.close(read_end)
+        server.terminate()
+        server.wait(5)
+
+
+def test_window_tracks_start_and_closes_cleanly(xvfb: str, tmp_path: Path) -> None:
+    python = desktop_python()
+    if python is None:
+        missing_part("the flet 0.82.2 desktop venv", "run bash scripts/install-desktop-venv.sh")
+    try:
+        from Xlib import display as xdisplay
+    except ImportError:
+        missing_part("python-xlib", "run bash scripts/install-app.sh dev")
+    data_dir = tmp_path / "data"
+    env = app_env(data_dir, DISPLAY=xvfb, SDL_AUDIODRIVER="dummy")
+    app = AppProcess(["--verbose"], env, tmp_path / "desktop-app.log", python=str(python))
+    x = xdisplay.Display(xvfb)
+    try:
+        window = wait_for(lambda: find_window(x, TITLE), 40, "the app window", app)
+        wait_for(lambda: amber_pixels(window) > 2000, 20, "the screen to be drawn", app)
+        wait_for(lambda: has(data_dir, "app_start"), 10, "app_start in the store", app)
+
+        # Move first and let the pointer settle: Flutter ignores a press from a pointer it has not
+        # seen enter the window yet.
+        subprocess.run(["xdotool", "mousemove", "--window", str(window.id), *map(str, START_BUTTON),
+                        "sleep", "0.3", "click", "1"], env={**os.environ, "DISPLAY": xvfb}, check=True)
+        wait_for(lambda: has(data_dir, "start_button"), 10, "the Start click in the store", app)
+        save_png(window, ARTIFACTS / "desktop-app.png")
+
+        asked = time.monotonic()
+        request_close(x, window)
+        assert app.wait(CLOSE_BUDGET) == 0, app.log_text()[-3000:]
+        assert time.monotonic() - asked < CLOSE_BUDGET
+        assert app.leftover_processes() == []
+    finally:
+        x.close()
+        if app.process.poll() is None or app.group_alive():
+            app.kill_group()
+
+    rows = read_store(data_dir)
+    assert len({row.session_id for row in rows}) == 1  # one session per desktop run
+    assert [(row.event_type, row.component, row.metadata) for row in rows] == [
+        ("app_start", "application", None),
+        ("button_click", "start_button", {"time_input": "00:25:00"}),
+        ("app_stop", "application", {"reason": "window_closed"}),
+    ]
+
+
+def wait_for(check: Callable[[], object], timeout: float, what: str, app: AppProcess):
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if app.process.poll() is not None or time.monotonic() > deadline:
+            raise AssertionError(f"no {what} within {timeout} s:\n{app.log_text()[-3000:]}")
+        time.sleep(0.1)
+
+
+def has(data_dir: Path, what: str) -> bool:
+    try:
+        rows: list[Row] = read_store(data_dir)
+    except Exception:  # the store or its table does not exist before the first flush
+        return False
+    return any(what in (row.event_type, row.component) for row in rows)
+
+
+def find_window(x, title: str):
+    """The top-level window with that title (the client's other windows are off-screen helpers)."""
+    for window in x.screen().root.query_tree().children:
+        if window.get_wm_name() == title:
+            return window
+    return None
+
+
+def window_pixels(window) -> tuple[bytes, int, int]:
+    from Xlib import X
+
+    geometry = window.get_geometry()
+    image = window.get_image(0, 0, geometry.width, geometry.height, X.ZPixmap, 0xFFFFFFFF)
+    return image.data, geometry.width, geometry.height
+
+
+def amber_pixels(window) -> int:
+    from Xlib.error import BadMatch
+
+    try:
+        data, _, _ = window_pixels(window)
+    except BadMatch:  # the window exists but is not mapped yet
+        return 0
+    blue, green, red = data[0::4], data[1::4], data[2::4]  # 24-bit visuals come as BGRx
+    return sum(1 for b, g, r in zip(blue, green, red) if r > 200 and 120 < g < 200 and b < 90)
+
+
+def save_png(window, path: Path) -> None:
+    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+    import pygame
+
+    data, width, height = window_pixels(window)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pygame.image.save(pygame.image.frombuffer(data, (width, height), "BGRA"), str(path))
+
+
+def request_close(x, window) -> None:
+    """What a window manager sends when the user clicks the close button: WM_DELETE_WINDOW."""
+    from Xlib import X, protocol
+
+    message = protocol.event.ClientMessage(
+        window=window, client_type=x.intern_atom("WM_PROTOCOLS"),
+        data=(32, [x.intern_atom("WM_DELETE_WINDOW"), X.CurrentTime, 0, 0, 0]))
+    window.send_event(message, event_mask=X.NoEventMask)
+    x.flush()
