@@ -207,3 +207,24 @@ def test_stop_leaves_exactly_the_expected_events(server: WebServer, data_dir: Pa
         ("button_click", "start_button", {"time_input": "00:10:00"}),
         ("app_stop", "application", {"reason": "disconnected"}),
     ]
+
+
+def test_ctrl_c_stops_the_server_cleanly(browser, tmp_path: Path) -> None:
+    """Ctrl+C in a terminal signals the whole process group, the uploader included."""
+    app = WebServer(tmp_path, tmp_path / "web-server.log")
+    try:
+        app.wait_ready()
+        context = browser.new_context()
+        open_app(context, app.url)
+        started = time.monotonic()
+        os.killpg(app.process.pid, signal.SIGINT)
+        assert app.wait(6.0) == 0, app.log_text()[-3000:]
+        assert time.monotonic() - started < 6.0
+        assert app.leftover_processes() == []
+        context.close()
+    finally:
+        if app.process.poll() is None or app.group_alive():
+            app.kill_group()
+    [session] = by_session(read_store(tmp_path))
+    assert [(row.event_type, row.metadata) for row in session] == [
+        ("app_start", None), ("app_stop", {"reason": "disconnected"})]

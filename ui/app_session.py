@@ -71,15 +71,11 @@ class TimerSession:
         self._track("app_stop", "application", {"reason": reason})
         log.info("session %s ended (%s)", self.session_id, reason)
 
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
     # ---- handlers (ScreenActions) ------------------------------------------------------------
 
     def on_start(self, e: Any) -> None:
         try:
-            seconds = parse_time_input(self.screen.time_input.value or "")
+            seconds = self._typed_seconds()
         except TimeInputError as error:
             self.screen.show_input_error(str(error))
             self.page.run_task(self.screen.time_input.focus)  # straight back to the field to fix it
@@ -138,7 +134,7 @@ class TimerSession:
     def on_time_input_change(self, e: Any) -> None:
         """Validates as the user types; an idle timer previews the time it would run."""
         try:
-            time_text = format_hms(parse_time_input(self.screen.time_input.value or ""))
+            time_text = format_hms(self._typed_seconds())
         except TimeInputError as error:
             self.screen.show_input_error(str(error))
             return
@@ -191,9 +187,12 @@ class TimerSession:
         self.screen.show_paused(state is TimerState.PAUSED,
                                 can_pause=state in (TimerState.RUNNING, TimerState.PAUSED))
 
+    def _typed_seconds(self) -> int:
+        return parse_time_input(self.screen.time_input.value or "")
+
     def _idle_time_text(self) -> str:
         try:
-            return format_hms(parse_time_input(self.screen.time_input.value or ""))
+            return format_hms(self._typed_seconds())
         except TimeInputError:
             return format_hms(0)
 

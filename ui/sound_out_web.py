@@ -119,10 +119,13 @@ class BrowserAudio:
         return player
 
     def _on_loaded(self, key: str) -> None:
+        player = self._players.get(key)
+        if player is None:  # a sentence replaced before it finished loading
+            return
         self._loaded.add(key)
         if key in self._waiting:
             self._waiting.discard(key)
-            self._run(self._players[key].play)
+            self._run(player.play)
 
     def _play(self, sound: WebSound | None) -> None:
         if sound is not None:
@@ -144,6 +147,7 @@ class BrowserAudio:
         self.stop_speech()
         if self._speech is not None:
             self._players.pop(self._speech, None)  # Flet unregisters players nobody references
+            self._loaded.discard(self._speech)
         self._speech_count += 1
         self._speech = f"speech {self._speech_count}"
         # RELEASE: a sentence plays once, so the browser may free it when it ends.
