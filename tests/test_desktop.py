@@ -8,6 +8,7 @@ import os
 import select
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Callable, Iterator
@@ -64,7 +65,8 @@ def test_window_tracks_start_and_closes_cleanly(xvfb: str, tmp_path: Path) -> No
     except ImportError:
         missing_part("python-xlib", "run bash scripts/install-app.sh dev")
     data_dir = tmp_path / "data"
-    env = app_env(data_dir, DISPLAY=xvfb, SDL_AUDIODRIVER="dummy")
+    # This checkout's code, whichever checkout the shared venv was installed from; no sound card.
+    env = app_env(data_dir, DISPLAY=xvfb, SDL_AUDIODRIVER="dummy", PYTHONPATH=str(REPO))
     app = AppProcess(["--verbose"], env, tmp_path / "desktop-app.log", python=str(python))
     x = xdisplay.Display(xvfb)
     try:
@@ -162,3 +164,15 @@ def request_close(x, window) -> None:
         data=(32, [x.intern_atom("WM_DELETE_WINDOW"), X.CurrentTime, 0, 0, 0]))
     window.send_event(message, event_mask=X.NoEventMask)
     x.flush()
+
+
+def test_no_display_asks_for_web_instead(monkeypatch: pytest.MonkeyPatch,
+                                         caplog: pytest.LogCaptureFixture) -> None:
+    """Without a display Flet would quietly serve on port 8000; the app says what to do instead."""
+    from ui.__main__ import main
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("only Linux decides by DISPLAY whether there is a screen")
+    monkeypatch.delenv("DISPLAY", raising=False)
+    assert main([]) == 2
+    assert "--web" in caplog.text

@@ -228,3 +228,12 @@ def test_ctrl_c_stops_the_server_cleanly(browser, tmp_path: Path) -> None:
     [session] = by_session(read_store(tmp_path))
     assert [(row.event_type, row.metadata) for row in session] == [
         ("app_start", None), ("app_stop", {"reason": "disconnected"})]
+
+
+def test_bad_setting_is_named_and_nothing_starts(monkeypatch: pytest.MonkeyPatch,
+                                                 caplog: pytest.LogCaptureFixture) -> None:
+    from ui.__main__ import main
+
+    monkeypatch.setenv("HL_VOX_BATCH_SIZE", "lots")
+    assert main(["--web", "--port", "1"]) == 2
+    assert "HL_VOX_BATCH_SIZE" in caplog.text

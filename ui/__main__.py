@@ -30,9 +30,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--web", action="store_true",
                         help="serve the app to browsers instead of opening a window")
     parser.add_argument("--host", default=DEFAULT_HOST,
-                        help=f"address the web server binds (default {DEFAULT_HOST}; 0.0.0.0 for all)")
+                        help=f"with --web: address to bind (default {DEFAULT_HOST}; 0.0.0.0 for all)")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT,
-                        help=f"web server port (default {DEFAULT_PORT})")
+                        help=f"with --web: port to serve on (default {DEFAULT_PORT})")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging for the app")
     return parser.parse_args(argv)
 
