@@ -122,3 +122,17 @@ def test_uploader_start_prunes_old_delivered_events_only(data_dir: Path) -> None
     remaining = {row[0] for row in query(settings.store_path, "SELECT event_id FROM clickstream")}
     assert old[0].event_id not in remaining and old[1].event_id in remaining
     assert len(remaining) == 2
+
+
+def test_uploader_outlives_stray_sigterm_and_sigint(data_dir: Path) -> None:
+    """A group-wide signal must not kill it before the app has sent its last events."""
+    settings = local_settings(data_dir)
+    with ClickstreamTracker(settings) as tracker:
+        pid = tracker.get_stats()["uploader_pid"]
+        assert wait_for(lambda: tracker.get_stats().get("received") is not None)  # it is running
+        os.kill(pid, signal.SIGTERM)
+        os.kill(pid, signal.SIGINT)
+        tracker.track_event("button_click", "start_button")
+        assert wait_for(lambda: tracker.get_stats()["received"] == 1)
+        assert tracker.get_stats()["uploader_pid"] == pid and tracker.get_stats()["restarts"] == 0
+    assert count(settings.store_path, "clickstream") == 1

@@ -116,12 +116,10 @@ class ClickstreamTracker:
         process = self._process
         process.join(max(0.0, deadline - EXIT_MARGIN - time.monotonic()))
         if process.is_alive():
-            log.warning("uploader did not stop in time; terminating it (events stay spooled)")
-            process.terminate()
-            process.join(0.3)
-            if process.is_alive():
-                process.kill()
-                process.join(0.2)
+            # It ignores SIGTERM (see run_uploader); killing is safe: the spool is transactional.
+            log.warning("uploader did not stop in time; killing it (events stay spooled)")
+            process.kill()
+            process.join(0.5)
         for thread in self._threads:
             thread.join(MONITOR_INTERVAL * 2)
         self._drain_reports()

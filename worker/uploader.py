@@ -52,8 +52,10 @@ class UploaderStats:
 
 def run_uploader(settings: Settings, events: Any, reports: Any, log_level: int = logging.INFO) -> None:
     """Process entry point (spawn target)."""
-    # Ctrl+C reaches the whole process group; the app decides when we stop, so we ignore SIGINT.
+    # Ctrl+C and a group-wide SIGTERM reach us too, but the app decides when we stop (it sends the
+    # stop message, or kills us as a last resort); if the app dies, the parent check notices.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     logging.basicConfig(level=log_level,
                         format="%(asctime)s uploader[%(process)d] %(levelname)s %(name)s: %(message)s")
     try:
