@@ -153,3 +153,11 @@ def _wait(condition, timeout: float) -> bool:
             return True
         time.sleep(0.1)
     return False
+
+
+def test_no_credentials_is_a_clear_retryable_message(data_dir: Path, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path / "missing-key.json"))
+    settings = Settings(sink="bigquery", bq_project="p-123456", data_dir=data_dir)  # no endpoint
+    with pytest.raises(SinkUnavailable, match="gcloud auth application-default login"):
+        BigQuerySink(settings).send([EventFactory("s").make("app_start", "application")], 5)
