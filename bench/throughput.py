@@ -1,0 +1,75 @@
+"""Comparison 2: sustained throughput UI process -> queue -> uploader -> local store, and peak memory.
+
+A fresh child plays the UI process: it starts the tracker as the app does (local sink, default
+batch settings) and tracks N clicks as fast as it can, yielding only when the tracker's
+unacknowledged buffer is nearly full (a drop would not be throughput). The clock runs from the first
+track_event() until the uploader reports every event delivered to the local sink; then the child
+checks the store holds all N. Peak RSS is VmHWM of the uploader process (read while it is alive)
+and of the child itself, which imports only what the app's tracking needs (no Flet): the app's real
+UI process is larger by Flet's share.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.child import emit, peak_rss_mb, run_child
+from bench.figures import Figure, Target
+from bench.pipeline import CLICK, local_settings, started_tracker, store_counts, wait_until
+from worker.tracker import DEFAULT_CAPACITY, ClickstreamTracker
+
+EVENTS = 100_000
+CHECK_EVERY = 1000  # clicks between looks at the buffer (get_stats takes the tracker's lock)
+HEADROOM = 2 * CHECK_EVERY  # yield while fewer free buffer slots than this remain
+
+
+def run(quick: bool) -> list[Figure]:
+    runs = [run_child("bench.throughput", str(EVENTS)) for _ in range(1 if quick else 3)]
+    rates = sorted(result["events_per_s"] for result in runs)
+    stored = min(result["stored"] for result in runs)
+    dropped = sum(result["dropped"] for result in runs)
+    yields = sum(result["yields"] for result in runs)
+    note = (f"median of {len(runs)} run(s) of {EVENTS:,} events (range {rates[0]:,.0f}-{rates[-1]:,.0f}); "
+            f"fewest stored {stored:,}, {dropped} dropped, producer waited for the buffer {yields} time(s)")
+    return [
+        Figure("throughput UI -> uploader -> local store", statistics.median(rates), "events/s",
+               Target(">=", 50_000), note=note),
+        Figure("peak RSS, uploader process", max(r["uploader_rss_mb"] for r in runs), "MB",
+               Target("<=", 60), note="highest of the runs"),
+        Figure("peak RSS, UI process (tracking only, no Flet)", max(r["ui_rss_mb"] for r in runs), "MB",
+               note="highest of the runs"),
+    ]
+
+
+def _measure(events: int) -> dict[str, float]:
+    event_type, component, metadata = CLICK
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = local_settings(Path(tmp))
+        tracker = started_tracker(settings)
+        yields = 0
+        started = time.perf_counter()
+        for index in range(events):
+            if index % CHECK_EVERY == 0 and _nearly_full(tracker):
+                yields += 1
+                wait_until(lambda: not _nearly_full(tracker), 60.0, "the uploader to catch up", 0.001)
+            tracker.track_event(event_type, component, metadata)
+        wait_until(lambda: tracker.get_stats()["sent"] >= events, 120.0, "every event to be stored")
+        elapsed = time.perf_counter() - started
+        uploader_rss = peak_rss_mb(tracker.get_stats()["uploader_pid"])
+        dropped = tracker.get_stats()["dropped"]
+        tracker.shutdown()
+        stored, _ = store_counts(settings.store_path)
+    return {"events_per_s": events / elapsed, "uploader_rss_mb": uploader_rss,
+            "ui_rss_mb": peak_rss_mb(), "stored": stored, "dropped": dropped, "yields": yields}
+
+
+def _nearly_full(tracker: ClickstreamTracker) -> bool:
+    return tracker.get_stats()["buffer_size"] > DEFAULT_CAPACITY - HEADROOM
+
+
+if __name__ == "__main__":
+    emit(_measure(int(sys.argv[1])))
