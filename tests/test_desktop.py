@@ -23,6 +23,7 @@ pytestmark = pytest.mark.desktop
 TITLE = "HL VOX TimeLEFT"
 # Where Start sits in the app's 440x720 window (see artifacts/desktop-app.png).
 START_BUTTON = (103, 353)
+STATS_BUTTON = (288, 399)
 CLOSE_BUDGET = 6.0
 ARTIFACTS = Path(os.environ.get("HL_VOX_ARTIFACTS_DIR", REPO / "artifacts"))
 
@@ -74,12 +75,14 @@ def test_window_tracks_start_and_closes_cleanly(xvfb: str, tmp_path: Path) -> No
         wait_for(lambda: amber_pixels(window) > 2000, 20, "the screen to be drawn", app)
         wait_for(lambda: has(data_dir, "app_start"), 10, "app_start in the store", app)
 
-        # Move first and let the pointer settle: Flutter ignores a press from a pointer it has not
-        # seen enter the window yet.
-        subprocess.run(["xdotool", "mousemove", "--window", str(window.id), *map(str, START_BUTTON),
-                        "sleep", "0.3", "click", "1"], env={**os.environ, "DISPLAY": xvfb}, check=True)
+        click(window, START_BUTTON, xvfb)
         wait_for(lambda: has(data_dir, "start_button"), 10, "the Start click in the store", app)
         save_png(window, ARTIFACTS / "desktop-app.png")
+
+        click(window, STATS_BUTTON, xvfb)
+        wait_for(lambda: "stats of session" in app.log_text(), 10, "the Stats view", app)
+        wait_for(lambda: has(data_dir, "stats_button"), 10, "the Stats click in the store", app)
+        save_png(window, ARTIFACTS / "desktop-stats.png", settled=True)
 
         asked = time.monotonic()
         request_close(x, window)
@@ -96,6 +99,7 @@ def test_window_tracks_start_and_closes_cleanly(xvfb: str, tmp_path: Path) -> No
     assert [(row.event_type, row.component, row.metadata) for row in rows] == [
         ("app_start", "application", None),
         ("button_click", "start_button", {"time_input": "00:25:00"}),
+        ("button_click", "stats_button", None),
         ("app_stop", "application", {"reason": "window_closed"}),
     ]
 
@@ -117,6 +121,13 @@ def has(data_dir: Path, what: str) -> bool:
     except Exception:  # the store or its table does not exist before the first flush
         return False
     return any(what in (row.event_type, row.component) for row in rows)
+
+
+def click(window, position: tuple[int, int], display: str) -> None:
+    # Move first and let the pointer settle: Flutter ignores a press from a pointer it has not
+    # seen enter the window yet.
+    subprocess.run(["xdotool", "mousemove", "--window", str(window.id), *map(str, position),
+                    "sleep", "0.3", "click", "1"], env={**os.environ, "DISPLAY": display}, check=True)
 
 
 def find_window(x, title: str):
@@ -146,11 +157,20 @@ def amber_pixels(window) -> int:
     return sum(1 for b, g, r in zip(blue, green, red) if r > 200 and 120 < g < 200 and b < 90)
 
 
-def save_png(window, path: Path) -> None:
+def save_png(window, path: Path, settled: bool = False, timeout: float = 5.0) -> None:
+    """With `settled`, waits until two captures 0.2 s apart agree (the client paints a moment after
+    the app logged what it showed)."""
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
     import pygame
 
     data, width, height = window_pixels(window)
+    deadline = time.monotonic() + timeout
+    while settled:
+        time.sleep(0.2)
+        previous, (data, width, height) = data, window_pixels(window)
+        if data == previous:
+            break
+        assert time.monotonic() < deadline, f"the window never stopped changing for {path.name}"
     path.parent.mkdir(parents=True, exist_ok=True)
     pygame.image.save(pygame.image.frombuffer(data, (width, height), "BGRA"), str(path))
 

@@ -19,6 +19,7 @@ import pytest
 from _app_server import REPO, WebServer, by_session, read_store
 from _browser import chromium_path, launch, open_app
 from conftest import missing_part
+from shared.timefmt import parse_time_input
 from ui.soundpack import SoundPack
 
 pytestmark = pytest.mark.browser
@@ -26,6 +27,10 @@ pytestmark = pytest.mark.browser
 HMS = re.compile(r"^\d\d:\d\d:\d\d$")
 BAD_INPUT, BAD_INPUT_MESSAGE = "12:75", "Seconds must be below 60."
 TIME_FIELD = "Time (HH:MM:SS)"
+STATS_VIEWPORT = {"width": 900, "height": 1500}
+READ_AT = re.compile(r"^All events in the local store, read at \d\d:\d\d:\d\d UTC$")
+# A session's legend line: short id, start, duration, events (one semantics node, lines joined by \n).
+SESSION_LINE = re.compile(r"^[0-9a-f]{8}\s\d\d:\d\d:\d\d UTC, \d\d:\d\d:\d\d\s\d+$")
 ARTIFACTS = Path(os.environ.get("HL_VOX_ARTIFACTS_DIR", REPO / "artifacts"))
 
 
@@ -89,6 +94,31 @@ def wait_for_log(server: WebServer, pattern: str, timeout: float = 5.0) -> None:
         time.sleep(0.1)
 
 
+def refresh_until(page, text: str, timeout: float = 5.0) -> None:
+    """Clicks Refresh until `text` shows: the store gets a click a moment after it happened."""
+    deadline = time.monotonic() + timeout
+    while not page.get_by_text(text, exact=True).is_visible():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{text!r} not shown within {timeout} s of refreshing")
+        button(page, "Refresh").click()
+        time.sleep(0.1)
+
+
+def settled_screenshot(page, path: Path, timeout: float = 5.0) -> None:
+    """Saves the page once two screenshots in a row agree: Flutter paints its canvas a little after
+    it updates the accessibility tree the test waits on, so one shot can show the frame before."""
+    page.mouse.move(0, 0)  # no hover highlight in the picture
+    deadline = time.monotonic() + timeout
+    previous = page.screenshot()
+    while (shot := page.screenshot()) != previous:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the page never stopped changing for {path.name}")
+        previous = shot
+        time.sleep(0.2)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(shot)
+
+
 def test_every_control_works(server: WebServer, context) -> None:
     from playwright.sync_api import expect
 
@@ -147,6 +177,38 @@ def test_every_control_works(server: WebServer, context) -> None:
     wait_for_log(server, r"browser audio /sounds/endings/\w+\.wav: playing")
 
 
+def test_stats_view_counts_the_clicks_while_the_timer_runs(server: WebServer, context) -> None:
+    """A new tab opens Stats: the first tab's clicks are in the store by now (exact counts); this
+    tab's own Start and Stats clicks arrive moments later, which Refresh picks up."""
+    from playwright.sync_api import expect
+
+    page = open_app(context, server.url)
+    page.set_viewport_size(STATS_VIEWPORT)  # the whole Stats panel on screen, for its screenshot
+    type_time(page, "10:00")
+    button(page, "Start").click()
+    expect(display(page)).to_have_text("00:09:59", timeout=2500)
+    seen_599 = time.monotonic()
+
+    button(page, "Stats").click()
+    expect(display(page)).to_have_count(0)  # the timer screen is hidden, not underneath
+    for line in ("change_background_button 1", "shoot_gun_button 1", "pause_button 2",
+                 "reset_button 1", "timeleft_button 1", "m4a1 2"):
+        expect(page.get_by_text(line, exact=True)).to_be_visible()
+    refresh_until(page, "start_button 3")  # the first tab's two and this tab's one
+    refresh_until(page, "stats_button 1")
+    expect(page.get_by_text(SESSION_LINE)).to_have_count(2)
+    expect(page.get_by_text(READ_AT)).to_be_visible()
+    settled_screenshot(page, ARTIFACTS / "web-stats.png")
+
+    button(page, "Timer").click()
+    expect(button(page, "Pause")).to_be_enabled()
+    # It counted down all along behind Stats (not paused, not reset): 00:09:59 showed up to a second
+    # before seen_599; the margins cover that and a late tick.
+    elapsed = time.monotonic() - seen_599
+    assert 599 - elapsed - 2 < parse_time_input(display(page).inner_text()) < 599 - elapsed + 1.5
+    page.close()  # a running tab left open would only slow the next tests down
+
+
 def test_two_tabs_run_independent_timers(server: WebServer, context) -> None:
     from playwright.sync_api import expect
 
@@ -178,7 +240,7 @@ def test_stop_leaves_exactly_the_expected_events(server: WebServer, data_dir: Pa
     assert time.monotonic() - started < 6.0
     assert server.leftover_processes() == []
 
-    controls, first_tab, second_tab = by_session(read_store(data_dir))
+    controls, stats_tab, first_tab, second_tab = by_session(read_store(data_dir))
     timeleft = [row for row in controls if row.component == "timeleft_button"]
     assert len(timeleft) == 1 and re.fullmatch(r"00:00:5\d", timeleft[0].metadata["remaining_time"])
     assert [(row.event_type, row.component, row.metadata) for row in controls if row not in timeleft] == [
@@ -196,6 +258,12 @@ def test_stop_leaves_exactly_the_expected_events(server: WebServer, data_dir: Pa
         ("app_stop", "application", {"reason": "disconnected"}),
     ]
     assert controls.index(timeleft[0]) == 8  # after Resume, before Reset
+    assert [(row.event_type, row.component, row.metadata) for row in stats_tab] == [
+        ("app_start", "application", None),
+        ("button_click", "start_button", {"time_input": "00:10:00"}),
+        ("button_click", "stats_button", None),
+        ("app_stop", "application", {"reason": "disconnected"}),
+    ]
     assert [(row.event_type, row.component, row.metadata) for row in first_tab] == [
         ("app_start", "application", None),
         ("button_click", "start_button", {"time_input": "00:00:30"}),

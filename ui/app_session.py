@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
+import time
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
 import flet as ft
@@ -17,9 +20,12 @@ import flet as ft
 from shared.timefmt import TimeInputError, format_hms, parse_time_input
 from ui.screen import Screen, build_screen
 from ui.sound_out import SoundOut
+from ui.stats_data import stats_charts
+from ui.stats_screen import StatsScreen, build_stats_screen
 from ui.timer import CountdownTimer, TimerEvent, TimerState
 from ui.vox import time_left_words
 from worker import ClickstreamTracker
+from worker.report import local_report
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +55,9 @@ class TimerSession:
         self._run_length = format_hms(0)  # of the countdown started last, for timer_finished
         self._wake = asyncio.Event()  # set when a click changed the timer, so the ticker re-plans
         self._closed = False
+        self._reading_stats = False
         self.screen: Screen = build_screen(self, DEFAULT_WEAPON, DEFAULT_TIME)
+        self.stats: StatsScreen = build_stats_screen(self)
 
     # ---- lifecycle ---------------------------------------------------------------------------
 
@@ -57,7 +65,7 @@ class TimerSession:
         """Shows the screen, tracks app_start and starts the ticker."""
         if self._backgrounds:
             self._show_background()
-        self.page.add(self.screen.root)
+        self.page.add(self.screen.root, self.stats.root)
         self._track("app_start", "application")
         self.page.run_task(self._run_ticker)
 
@@ -141,6 +149,49 @@ class TimerSession:
         self.screen.show_input_error(None)
         if self.timer.state in (TimerState.IDLE, TimerState.FINISHED):
             self.screen.show_time(time_text)
+
+    # ---- the Stats view (the timer keeps running behind it) -----------------------------------
+
+    async def on_show_stats(self, e: Any) -> None:
+        self._show_view(stats=True)
+        self.page.update()  # switch now: the report comes a moment later
+        self._track("button_click", "stats_button")
+        await self.on_refresh_stats(e)
+
+    def on_show_timer(self, e: Any) -> None:
+        self._show_view(stats=False)
+
+    async def on_refresh_stats(self, e: Any) -> None:
+        if self._reading_stats:
+            return  # a click that raced the Refresh button's disabling: one read is on its way
+        self._reading_stats = True
+        self.stats.show_loading()
+        self._update_stats()
+        store_path = self._tracker.settings.store_path
+        started = time.perf_counter()
+        try:
+            # SQLite I/O: off the event loop, so every session's ticker and clicks carry on meanwhile.
+            report = await asyncio.to_thread(local_report, store_path)
+        except sqlite3.Error as error:
+            log.warning("stats: cannot read %s: %s", store_path, error)
+            self.stats.show_error(f"Cannot read the local store: {error}")
+        else:
+            self.stats.show_charts(stats_charts(report), datetime.now(timezone.utc).strftime("%H:%M:%S"))
+        finally:
+            self._reading_stats = False
+        self._update_stats()
+        log.debug("stats of session %s shown (store read in %.0f ms)", self.session_id,
+                  (time.perf_counter() - started) * 1000)
+
+    def _show_view(self, stats: bool) -> None:
+        self.screen.root.visible = not stats
+        self.stats.root.visible = stats
+
+    def _update_stats(self) -> None:
+        try:
+            self.stats.root.update()
+        except RuntimeError:  # the session ended while the store was read
+            log.debug("stats of session %s not shown: session ended", self.session_id)
 
     # ---- ticker ------------------------------------------------------------------------------
 

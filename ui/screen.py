@@ -39,6 +39,7 @@ class ScreenActions(Protocol):
     def on_weapon_select(self, e: Any) -> None: ...
     def on_change_background(self, e: Any) -> None: ...
     def on_time_input_change(self, e: Any) -> None: ...
+    def on_show_stats(self, e: Any) -> Any: ...
 
 
 @dataclass
@@ -92,34 +93,40 @@ def build_screen(actions: ScreenActions, weapon: str, time_text: str) -> Screen:
         label="Time (HH:MM:SS)", value=time_text, dense=True, color=AMBER, border_color=AMBER_DIM,
         hint_text="00:25:00, 25:00 or 90", on_change=actions.on_time_input_change,
         on_submit=actions.on_start)
-    start = _button("Start", ft.Icons.PLAY_ARROW, actions.on_start)
-    pause = _button("Pause", ft.Icons.PAUSE, actions.on_pause, disabled=True)
-    reset = _button("Reset", ft.Icons.REPLAY, actions.on_reset)
-    time_left = _button("Time left", ft.Icons.RECORD_VOICE_OVER, actions.on_time_left)
-    panel = ft.Container(
-        bgcolor=PANEL, border=ft.Border.all(1, AMBER_DIM), border_radius=6, padding=16,
-        col={"xs": 12, "sm": 10, "md": 7, "lg": 5, "xl": 4},
-        content=ft.Column(spacing=14, horizontal_alignment=ft.CrossAxisAlignment.STRETCH, controls=[
-            ft.Text("HL VOX TIMELEFT", color=AMBER, size=18, weight=ft.FontWeight.BOLD,
-                    text_align=ft.TextAlign.CENTER),
-            ft.Row([background_name,
-                    _button("Change background", ft.Icons.IMAGE, actions.on_change_background)]),
-            ft.Row([weapon_dropdown, _button("Fire", ft.Icons.GPS_FIXED, actions.on_fire)]),
-            display,
-            time_input,
-            ft.Row([start, pause, reset], alignment=ft.MainAxisAlignment.CENTER, wrap=True),
-            ft.Row([time_left], alignment=ft.MainAxisAlignment.CENTER),
-        ]))
-    root = ft.Container(
-        expand=True, bgcolor=BLACK, padding=12, alignment=ft.Alignment.TOP_CENTER,
-        content=ft.Column(scroll=ft.ScrollMode.AUTO, controls=[
-            ft.ResponsiveRow([panel], alignment=ft.MainAxisAlignment.CENTER)]))
+    start = screen_button("Start", ft.Icons.PLAY_ARROW, actions.on_start)
+    pause = screen_button("Pause", ft.Icons.PAUSE, actions.on_pause, disabled=True)
+    reset = screen_button("Reset", ft.Icons.REPLAY, actions.on_reset)
+    time_left = screen_button("Time left", ft.Icons.RECORD_VOICE_OVER, actions.on_time_left)
+    root = panel_column([
+        ft.Text("HL VOX TIMELEFT", color=AMBER, size=18, weight=ft.FontWeight.BOLD,
+                text_align=ft.TextAlign.CENTER),
+        ft.Row([background_name,
+                screen_button("Change background", ft.Icons.IMAGE, actions.on_change_background)]),
+        ft.Row([weapon_dropdown, screen_button("Fire", ft.Icons.GPS_FIXED, actions.on_fire)]),
+        display,
+        time_input,
+        ft.Row([start, pause, reset], alignment=ft.MainAxisAlignment.CENTER, wrap=True),
+        ft.Row([time_left, screen_button("Stats", ft.Icons.BAR_CHART, actions.on_show_stats)],
+               alignment=ft.MainAxisAlignment.CENTER),
+    ])
     return Screen(root=root, background_name=background_name, weapon=weapon_dropdown,
                   display=display, time_input=time_input, start=start, pause=pause, reset=reset,
                   time_left=time_left)
 
 
-def _button(label: str, icon: ft.IconData, on_click: Any, disabled: bool = False) -> ft.Button:
+def panel_column(controls: list[ft.Control], visible: bool = True) -> ft.Container:
+    """A whole-page view: one bordered panel of `controls`, centred, scrolling when too tall."""
+    panel = ft.Container(
+        bgcolor=PANEL, border=ft.Border.all(1, AMBER_DIM), border_radius=6, padding=16,
+        col={"xs": 12, "sm": 10, "md": 7, "lg": 5, "xl": 4},
+        content=ft.Column(controls, spacing=14, horizontal_alignment=ft.CrossAxisAlignment.STRETCH))
+    return ft.Container(
+        expand=True, bgcolor=BLACK, padding=12, alignment=ft.Alignment.TOP_CENTER, visible=visible,
+        content=ft.Column(scroll=ft.ScrollMode.AUTO, controls=[
+            ft.ResponsiveRow([panel], alignment=ft.MainAxisAlignment.CENTER)]))
+
+
+def screen_button(label: str, icon: ft.IconData, on_click: Any, disabled: bool = False) -> ft.Button:
     return ft.Button(content=label, icon=icon, on_click=on_click, disabled=disabled,
                      style=ft.ButtonStyle(color={ft.ControlState.DISABLED: AMBER_DIM,
                                                  ft.ControlState.DEFAULT: AMBER},
