@@ -46,6 +46,7 @@ report["say_seconds"] = time.perf_counter() - started
 report["sentence_frames"] = len(speech.get_sound().get_raw()) // 4
 while speech.get_busy():
     time.sleep(0.001)
+time.sleep(0.05)  # keep the next sounds clear of the sentence's tail in the output
 
 made.clear()
 started = time.perf_counter()
