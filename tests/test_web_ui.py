@@ -7,6 +7,7 @@ and checks everything the earlier ones did.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import signal
@@ -80,15 +81,27 @@ def button(page, name: str):
     return page.get_by_role("button", name=name, exact=True)
 
 
-def type_time(page, text: str) -> None:
+def type_time(page, text: str, attempts: int = 3) -> None:
+    """Types as a user would: Flutter drops text filled into a field it has not focused yet, which
+    on a loaded machine can happen even right after the click, so the text is checked and retyped."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     field = page.get_by_label(TIME_FIELD)
-    field.click()  # as a user would: Flutter drops text filled into a field it has not focused
-    field.fill(text)
+    for _ in range(attempts):
+        field.click()
+        field.fill(text)
+        try:
+            page.wait_for_function("([el, text]) => el.value === text", arg=[field.element_handle(), text],
+                                   timeout=1500)
+            return
+        except PlaywrightTimeout:
+            continue
+    raise AssertionError(f"the time field never took {text!r}")
 
 
-def wait_for_log(server: WebServer, pattern: str, timeout: float = 5.0) -> None:
+def wait_for_log(server: WebServer, pattern: str, timeout: float = 5.0, times: int = 1) -> None:
     deadline = time.monotonic() + timeout
-    while not re.search(pattern, server.log_text()):
+    while len(re.findall(pattern, server.log_text())) < times:
         if time.monotonic() > deadline:
             raise AssertionError(f"server log never matched {pattern!r}:\n{server.log_text()[-3000:]}")
         time.sleep(0.1)
@@ -215,7 +228,8 @@ def test_two_tabs_run_independent_timers(server: WebServer, context) -> None:
     first, second = open_app(context, server.url), open_app(context, server.url)
     type_time(first, "30")
     button(first, "Start").click()
-    expect(display(first)).to_have_text("00:00:29", timeout=2500)
+    # Any second after the start: on a loaded machine one of them may be on screen too briefly to see.
+    expect(display(first)).to_have_text(re.compile(r"00:00:2\d"), timeout=3500)
     expect(display(second)).to_have_text("00:25:00")
     expect(button(second, "Pause")).to_be_disabled()
 
@@ -225,22 +239,33 @@ def test_two_tabs_run_independent_timers(server: WebServer, context) -> None:
     expect(button(first, "Resume")).to_be_visible()
     expect(button(second, "Pause")).to_be_enabled()  # pausing one tab does not pause the other
     frozen = display(first).inner_text()
-    expect(display(second)).to_have_text("00:09:58", timeout=3500)
+    expect(display(second)).to_have_text(re.compile(r"00:09:5[0-8]"), timeout=3500)
     expect(display(first)).to_have_text(frozen)
 
     first.close()
     wait_for_log(server, r"ticker of session \S+ stopped")
     wait_for_log(server, r"ended \(disconnected\)")
-    expect(display(second)).to_have_text("00:09:57", timeout=2500)  # still running on its own
+    shown = display(second).inner_text()
+    expect(display(second)).not_to_have_text(shown, timeout=2500)  # still running on its own
+    assert parse_time_input(display(second).inner_text()) < parse_time_input(shown)
 
 
 def test_stop_leaves_exactly_the_expected_events(server: WebServer, data_dir: Path) -> None:
+    # The stats tab and the first of the two tabs were closed; let the server see both go first.
+    wait_for_log(server, r"ended \(disconnected\)", times=2)
     started = time.monotonic()
     assert server.stop(signal.SIGTERM) == 0, server.log_text()[-3000:]
     assert time.monotonic() - started < 6.0
     assert server.leftover_processes() == []
 
-    controls, stats_tab, first_tab, second_tab = by_session(read_store(data_dir))
+    sessions = by_session(read_store(data_dir))
+    # The controls tab and the second tab were still open: each ends once, as "disconnected" if Flet
+    # told us before ft.run returned, else as "app_exit".
+    for still_open in (sessions[0], sessions[3]):
+        assert still_open[-1].event_type == "app_stop"
+        assert still_open[-1].metadata["reason"] in ("disconnected", "app_exit")
+        still_open[-1] = dataclasses.replace(still_open[-1], metadata={"reason": "disconnected"})
+    controls, stats_tab, first_tab, second_tab = sessions
     timeleft = [row for row in controls if row.component == "timeleft_button"]
     assert len(timeleft) == 1 and re.fullmatch(r"00:00:5\d", timeleft[0].metadata["remaining_time"])
     assert [(row.event_type, row.component, row.metadata) for row in controls if row not in timeleft] == [
@@ -294,8 +319,9 @@ def test_ctrl_c_stops_the_server_cleanly(browser, tmp_path: Path) -> None:
         if app.process.poll() is None or app.group_alive():
             app.kill_group()
     [session] = by_session(read_store(tmp_path))
-    assert [(row.event_type, row.metadata) for row in session] == [
-        ("app_start", None), ("app_stop", {"reason": "disconnected"})]
+    assert [row.event_type for row in session] == ["app_start", "app_stop"]
+    # The tab was still open: Flet may end it before or after ft.run returns.
+    assert session[1].metadata["reason"] in ("disconnected", "app_exit")
 
 
 def test_bad_setting_is_named_and_nothing_starts(monkeypatch: pytest.MonkeyPatch,
