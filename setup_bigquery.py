@@ -16,6 +16,7 @@ from google.auth import exceptions as auth_errors
 from google.cloud import bigquery
 
 from shared import schema
+from shared.cli import positive_days
 from shared.bq_names import id_problems
 from shared.settings import Settings, SettingsError
 from worker.bigquery_table import clickstream_table, make_client
@@ -93,16 +94,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--dry-run", action="store_true",
                         help="print what would be created and make no request")
     return parser
-
-
-def positive_days(text: str) -> int:
-    try:
-        days = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of days") from None
-    if days < 1:
-        raise argparse.ArgumentTypeError(f"{days} is not a positive number of days")
-    return days
 
 
 def resolve_target(args: argparse.Namespace) -> Target:

@@ -11,6 +11,7 @@ import pytest
 
 from _emulator import free_port
 from _store import count, query
+from conftest import wait_for
 from shared.event import EventFactory
 from shared.schema import COLUMNS
 from shared.settings import Settings
@@ -113,13 +114,13 @@ def test_emulator_outage_then_every_event_lands_once(bq_client, table_id: str, e
     try:
         for i in range(100):
             tracker.track_event("button_click", "shoot_gun_button", {"i": i})
-        assert _wait(lambda: tracker.get_stats()["sent"] == 100, 20)
+        assert wait_for(lambda: tracker.get_stats()["sent"] == 100, 20)
         emulator.stop()
         for i in range(100, 200):
             tracker.track_event("button_click", "shoot_gun_button", {"i": i})
-        assert _wait(lambda: tracker.get_stats()["failed"] >= 2, 20)
+        assert wait_for(lambda: tracker.get_stats()["failed"] >= 2, 20)
         emulator.start()
-        assert _wait(lambda: tracker.get_stats()["sent"] == 200, 30)
+        assert wait_for(lambda: tracker.get_stats()["sent"] == 200, 30)
     finally:
         tracker.shutdown()
     numbers = [json.loads(row["metadata"])["i"] for row in table_rows(bq_client, table_id)]
@@ -141,18 +142,9 @@ def test_unreachable_endpoint_exit_is_bounded_and_next_start_uploads(
 
     online = bq_settings(data_dir, table_id, emulator.endpoint)
     with ClickstreamTracker(online) as tracker:
-        assert _wait(lambda: tracker.get_stats()["sent"] == 500, 20)
+        assert wait_for(lambda: tracker.get_stats()["sent"] == 500, 20)
     assert count(online.store_path, "outbox") == 0
     assert sorted(json.loads(r["metadata"])["i"] for r in table_rows(bq_client, table_id)) == list(range(500))
-
-
-def _wait(condition, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def test_no_credentials_is_a_clear_retryable_message(data_dir: Path, tmp_path: Path,

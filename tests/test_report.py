@@ -302,7 +302,7 @@ def test_cli_missing_bigquery_table_is_a_failure_with_the_fix(bq_client, emulato
     (["report", "--sink", "bigquery"], {"HL_VOX_BQ_PROJECT": "my-project", "HL_VOX_BQ_DATASET": "a-b"},
      "dataset id 'a-b' is not valid"),
     (["report"], {"HL_VOX_SINK": "cloud"}, "HL_VOX_SINK='cloud' is not one of"),
-    (["report", "--days", "0"], {}, "0 is not at least 1"),
+    (["report", "--days", "0"], {}, "0 is not a positive number of days"),
     (["report", "--format", "xml"], {}, "invalid choice: 'xml'"),
     ([], {}, "required"),
 ])

@@ -8,17 +8,9 @@ import time
 from pathlib import Path
 
 from _store import count, query
+from conftest import wait_for
 from shared.settings import Settings
 from worker import ClickstreamTracker
-
-
-def wait_for(condition, timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def local_settings(data_dir: Path, **overrides) -> Settings:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Sequence, TextIO
 
 from shared.bq_names import id_problems
+from shared.cli import positive_days
 from shared.settings import SINKS, Settings, SettingsError
 from worker import export as export_module
 from worker import report as report_module
@@ -57,7 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     report = commands.add_parser("report", help="the four clickstream questions")
     report.add_argument("--sink", choices=SINKS, help="where to ask (default: HL_VOX_SINK)")
     report.add_argument("--format", choices=REPORT_FORMATS, default="table")
-    report.add_argument("--days", type=_positive_int, metavar="N",
+    report.add_argument("--days", type=positive_days, metavar="N",
                         help="only events of the last N days (default: all)")
     report.set_defaults(command=_report)
 
@@ -67,20 +68,10 @@ def _parser() -> argparse.ArgumentParser:
     export.set_defaults(command=_export)
 
     prune = commands.add_parser("prune", help="delete delivered events older than N days")
-    prune.add_argument("--days", type=_positive_int, metavar="N",
+    prune.add_argument("--days", type=positive_days, metavar="N",
                        help="default: HL_VOX_RETENTION_DAYS (30)")
     prune.set_defaults(command=_prune)
     return parser
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is not at least 1")
-    return value
 
 
 def _report(args: argparse.Namespace, settings: Settings) -> int:
