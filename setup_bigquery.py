@@ -124,7 +124,10 @@ def run(target: Target) -> int:
     """Talk to BigQuery; every failure ends as one message that says what to do about it."""
     try:
         client = make_client(target.project, target.endpoint, target.location)
-        return set_up(client, target)
+        try:
+            return set_up(client, target)
+        finally:
+            client.close()
     except auth_errors.DefaultCredentialsError as problem:
         error(f"no Google Cloud credentials found: {problem}\n"
               "  Sign in with: gcloud auth application-default login\n"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Debian packages the tests and the sound-pack generator need. Skips apt when all are present.
 set -euo pipefail
-packages=(chromium xvfb xdotool espeak-ng sox x11-utils)
+packages=(python3-venv chromium xvfb xdotool espeak-ng sox x11-utils)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 
 from flet.utils import is_linux_server
@@ -60,6 +61,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         pass  # Ctrl+C during start-up or after Flet gave its handler back: still exit cleanly
     finally:
+        # Flet leaves its own handlers behind on a closed event loop: a second Ctrl+C or SIGTERM
+        # would break the shutdown. It is bounded (EXIT_BUDGET), so the signals wait for it.
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, signal.SIG_IGN)
         tracker.shutdown(EXIT_BUDGET)
         log.info("clickstream: %s", _summary(tracker.get_stats()))
     return 0

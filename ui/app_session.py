@@ -172,7 +172,7 @@ class TimerSession:
         try:
             # SQLite I/O: off the event loop, so every session's ticker and clicks carry on meanwhile.
             report = await asyncio.to_thread(local_report, store_path)
-        except sqlite3.Error as error:
+        except (sqlite3.Error, OSError) as error:
             log.warning("stats: cannot read %s: %s", store_path, error)
             self.stats.show_error(f"Cannot read the local store: {error}")
         else:

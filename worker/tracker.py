@@ -55,7 +55,9 @@ class ClickstreamTracker:
         self._factory = EventFactory(self.session_id)
         self._capacity = capacity
         self._ctx = multiprocessing.get_context("spawn")
-        self._lock = threading.Lock()
+        # Re-entrant: the SIGTERM/SIGINT handler runs shutdown on the main thread, possibly while
+        # that thread is inside track_event() or get_stats() holding the lock.
+        self._lock = threading.RLock()
         self._unacked: collections.deque[tuple[int, Event]] = collections.deque()
         self._outgoing: list[tuple[int, Event]] = []  # accepted, not yet put on the queue
         self._wake_sender = threading.Event()
@@ -105,11 +107,13 @@ class ClickstreamTracker:
                 # Under the lock, after the last events: nothing can be put behind the stop.
                 self._events.put((STOP, max(0.1, timeout - EXIT_MARGIN - EXIT_SLACK)))
         self._wake_sender.set()  # lets the sender thread see _closed and end
-        if started:
-            self._stop_uploader(timeout)
-        self._spool_leftovers()
-        if self._events is not None:
-            _close_channels(self._events, self._reports)
+        try:
+            if started:
+                self._stop_uploader(timeout)
+        finally:  # even if interrupted (e.g. a signal handler raised), keep what is in memory
+            self._spool_leftovers()
+            if self._events is not None:
+                _close_channels(self._events, self._reports)
 
     def _stop_uploader(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -244,11 +248,12 @@ class ClickstreamTracker:
         now = time.monotonic()
         while self._restarts and now - self._restarts[0] > RESTART_WINDOW:
             self._restarts.popleft()
+        if self._gave_up:
+            return
         if len(self._restarts) >= MAX_RESTARTS:
-            if not self._gave_up:
-                self._gave_up = True
-                log.error("uploader keeps dying (%d restarts in %.0f s); not restarting it. "
-                          "Events are kept in memory and spooled at exit.", MAX_RESTARTS, RESTART_WINDOW)
+            self._gave_up = True
+            log.error("uploader keeps dying (%d restarts in %.0f s); not restarting it again. "
+                      "Events are kept in memory and spooled at exit.", MAX_RESTARTS, RESTART_WINDOW)
             return
         # Under the lock: shutdown cannot start meanwhile, and nothing tracked from now on can
         # overtake the resent events.

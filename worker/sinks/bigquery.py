@@ -44,9 +44,11 @@ class BigQuerySink:
                 f"BigQuery table {self.table_id} not found: run `python setup_bigquery.py` "
                 "(events stay in the local spool)") from error
         except api_exceptions.Forbidden as error:
+            # Also how BigQuery refuses streaming inserts in its free tier: keep its own reason.
             raise SinkUnavailable(
-                f"Permission denied writing to {self.table_id}: the account needs the "
-                "BigQuery Data Editor role (roles/bigquery.dataEditor)") from error
+                f"Permission denied writing to {self.table_id} ({_first_line(error)}): the account "
+                "needs the BigQuery Data Editor role (roles/bigquery.dataEditor), and streaming "
+                "inserts need billing enabled on the project") from error
         except (api_exceptions.GoogleAPIError, google.auth.exceptions.GoogleAuthError,
                 requests.exceptions.RequestException) as error:
             raise SinkUnavailable(f"BigQuery insert failed: {type(error).__name__}: "
