@@ -99,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
 def resolve_target(args: argparse.Namespace) -> Target:
     """Flags over settings; every id is checked here so that a bad one never reaches BigQuery."""
     try:
-        settings = Settings.from_env()
+        settings = Settings.from_env(check_sink=False)  # the flags may supply what is missing
     except SettingsError as problem:
         raise UsageError(f"{problem} (fix or unset that environment variable)") from None
     project = args.project if args.project is not None else settings.bq_project

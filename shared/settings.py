@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
+from shared.bq_names import id_problems
+
 APP_DIR_NAME = "hl-vox-timeleft"
 SINKS = ("local", "bigquery")
 _TRUE = {"1", "true", "yes", "on"}
@@ -52,8 +54,17 @@ class Settings:
     def table_id(self) -> str:
         return f"{self.bq_project}.{self.bq_dataset}.{self.bq_table}"
 
+    def bigquery_problems(self) -> list[str]:
+        """What keeps these settings from reaching a BigQuery table; empty when nothing does."""
+        if not self.bq_project:
+            return ["HL_VOX_BQ_PROJECT must be set to use BigQuery (your Google Cloud project id)"]
+        return [f"HL_VOX_BQ_*: {problem}"
+                for problem in id_problems(self.bq_project, self.bq_dataset, self.bq_table)]
+
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+    def from_env(cls, env: Mapping[str, str] | None = None, check_sink: bool = True) -> "Settings":
+        """Settings from the environment. check_sink=False skips checking the BigQuery ids for a
+        caller that takes them from elsewhere too (setup_bigquery.py's flags)."""
         env = os.environ if env is None else env
         settings = cls(
             enabled=_bool(env, "HL_VOX_CLICKSTREAM_ENABLED", True),
@@ -69,9 +80,10 @@ class Settings:
             sound_dir=_path(env, "HL_VOX_SOUND_DIR"),
             retention_days=_int(env, "HL_VOX_RETENTION_DAYS", 30, low=1, high=3650),
         )
-        if settings.enabled and settings.sink == "bigquery" and not settings.bq_project:
-            raise SettingsError("HL_VOX_BQ_PROJECT must be set when HL_VOX_SINK=bigquery "
-                                "(your Google Cloud project id)")
+        if check_sink and settings.enabled and settings.sink == "bigquery":
+            problems = settings.bigquery_problems()
+            if problems:
+                raise SettingsError("; ".join(problems))
         return settings
 
 

@@ -47,6 +47,12 @@ def test_bad_values_name_the_variable(name: str, value: str, words: str) -> None
     assert name in str(error.value) and words in str(error.value)
 
 
-def test_bigquery_sink_needs_a_project() -> None:
+def test_bigquery_sink_needs_a_project_and_valid_ids() -> None:
     with pytest.raises(SettingsError, match="HL_VOX_BQ_PROJECT"):
         Settings.from_env({"HL_VOX_SINK": "bigquery"})
+    with pytest.raises(SettingsError, match="dataset id 'my-dataset' is not valid"):
+        Settings.from_env({"HL_VOX_SINK": "bigquery", "HL_VOX_BQ_PROJECT": "my-project",
+                           "HL_VOX_BQ_DATASET": "my-dataset"})
+    # The local sink does not care, and a caller with its own ids can skip the check.
+    assert Settings.from_env({"HL_VOX_BQ_DATASET": "my-dataset"}).bq_dataset == "my-dataset"
+    assert Settings.from_env({"HL_VOX_SINK": "bigquery"}, check_sink=False).bq_project is None

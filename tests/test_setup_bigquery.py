@@ -271,9 +271,18 @@ def test_missing_project_is_a_usage_error(silent_endpoint, capsys):
 
 
 def test_bad_settings_are_a_usage_error(monkeypatch, capsys):
+    monkeypatch.setenv("HL_VOX_BATCH_SIZE", "abc")
+    assert setup_bigquery.main(["--project", "my-project", "--dry-run"]) == 2
+    assert "HL_VOX_BATCH_SIZE" in capsys.readouterr().err
+
+
+def test_flags_supply_what_the_bigquery_sink_settings_lack(monkeypatch, capsys):
+    """The app refuses HL_VOX_SINK=bigquery without a project; setup takes it from --project."""
     monkeypatch.setenv("HL_VOX_SINK", "bigquery")
+    monkeypatch.setenv("HL_VOX_BQ_DATASET", "bad-name")
     assert setup_bigquery.main(["--dry-run"]) == 2
-    assert "HL_VOX_BQ_PROJECT must be set" in capsys.readouterr().err
+    assert "no Google Cloud project" in capsys.readouterr().err
+    assert setup_bigquery.main(["--project", "my-project", "--dataset", "good_name", "--dry-run"]) == 0
 
 
 @pytest.mark.parametrize("days", ["0", "-3", "thirty"])

@@ -19,7 +19,6 @@ import sys
 from pathlib import Path
 from typing import Sequence, TextIO
 
-from shared.bq_names import id_problems
 from shared.cli import positive_days
 from shared.settings import SINKS, Settings, SettingsError
 from worker import export as export_module
@@ -86,10 +85,7 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _check_bigquery_settings(settings: Settings) -> None:
-    if not settings.bq_project:
-        raise UsageError("HL_VOX_BQ_PROJECT must be set to report from BigQuery "
-                         "(your Google Cloud project id)")
-    problems = id_problems(settings.bq_project, settings.bq_dataset, settings.bq_table)
+    problems = settings.bigquery_problems()
     if problems:
         raise UsageError("; ".join(problems))
 
