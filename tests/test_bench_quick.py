@@ -7,13 +7,13 @@ target is for the benchmark's reader, not a test failure.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
+from conftest import ON_CI
+
 ROOT = Path(__file__).resolve().parent.parent
-ON_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 COMPARISONS = ("track", "throughput", "exit", "bigquery", "timer", "audio")
 
 

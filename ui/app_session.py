@@ -17,7 +17,7 @@ from typing import Any
 
 import flet as ft
 
-from shared.timefmt import TimeInputError, format_hms, parse_time_input
+from shared.timefmt import TimeInputError, format_hms, normalize_time_input, parse_time_input
 from ui.screen import Screen, build_screen
 from ui.sound_out import SoundOut
 from ui.stats_data import stats_charts
@@ -83,7 +83,7 @@ class TimerSession:
 
     def on_start(self, e: Any) -> None:
         try:
-            seconds = self._typed_seconds()
+            seconds = parse_time_input(self._typed_text())
         except TimeInputError as error:
             self.screen.show_input_error(str(error))
             self.page.run_task(self.screen.time_input.focus)  # straight back to the field to fix it
@@ -142,7 +142,7 @@ class TimerSession:
     def on_time_input_change(self, e: Any) -> None:
         """Validates as the user types; an idle timer previews the time it would run."""
         try:
-            time_text = format_hms(self._typed_seconds())
+            time_text = normalize_time_input(self._typed_text())
         except TimeInputError as error:
             self.screen.show_input_error(str(error))
             return
@@ -238,12 +238,12 @@ class TimerSession:
         self.screen.show_paused(state is TimerState.PAUSED,
                                 can_pause=state in (TimerState.RUNNING, TimerState.PAUSED))
 
-    def _typed_seconds(self) -> int:
-        return parse_time_input(self.screen.time_input.value or "")
+    def _typed_text(self) -> str:
+        return self.screen.time_input.value or ""
 
     def _idle_time_text(self) -> str:
         try:
-            return format_hms(self._typed_seconds())
+            return normalize_time_input(self._typed_text())
         except TimeInputError:
             return format_hms(0)
 
