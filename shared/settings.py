@@ -116,26 +116,22 @@ def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...], default
 
 
 def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
-    value = _text(env, name)
-    if value is None:
-        return default
-    try:
-        number = int(value)
-    except ValueError:
-        raise SettingsError(f"{name}={value!r} is not a whole number") from None
-    if not low <= number <= high:
-        raise SettingsError(f"{name}={number} is out of range: use {low} to {high}")
-    return number
+    return int(_number(env, name, default, low, high, int, "a whole number", ""))
 
 
 def _float(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
+    return _number(env, name, default, low, high, float, "a number of seconds", " seconds")
+
+
+def _number(env: Mapping[str, str], name: str, default: float, low: float, high: float,
+            parse: type, kind: str, unit: str) -> float:
     value = _text(env, name)
     if value is None:
         return default
     try:
-        number = float(value)
+        number = parse(value)
     except ValueError:
-        raise SettingsError(f"{name}={value!r} is not a number of seconds") from None
+        raise SettingsError(f"{name}={value!r} is not {kind}") from None
     if not low <= number <= high:  # also rejects nan
-        raise SettingsError(f"{name}={number} is out of range: use {low} to {high} seconds")
+        raise SettingsError(f"{name}={number} is out of range: use {low} to {high}{unit}")
     return number
