@@ -11,21 +11,22 @@ import subprocess
 import sys
 import uuid
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from _emulator import PROJECT
 from shared.event import Event, EventFactory, metadata_json
 from shared.settings import Settings
 from worker.__main__ import main
-from worker.bigquery_table import clickstream_table
-from worker.report import EPOCH, QUESTIONS, Report, bigquery_report, local_report
-from worker.store import Store
+from worker.bigquery_client import clickstream_table
+from worker.report import QUESTIONS, Report, Row, bigquery_report, local_report
+from worker.store import EPOCH, Store
 
-NOW = datetime(2025, 3, 10, 12, 0, 0, 250000, tzinfo=timezone.utc)
+from _emulator import PROJECT
+
+NOW = datetime(2025, 3, 10, 12, 0, 0, 250000, tzinfo=UTC)
 DAY = timedelta(days=1)
 
 
@@ -33,7 +34,7 @@ def event(session: str, when: datetime | str, component: str, metadata: Any = No
           event_type: str = "button_click") -> Event:
     moment = datetime.fromisoformat(when) if isinstance(when, str) else when
     # isoformat() as the app writes it: no fraction when microsecond == 0, "+00:00" suffix.
-    return Event(str(uuid.uuid4()), session, moment.astimezone(timezone.utc).isoformat(), event_type,
+    return Event(str(uuid.uuid4()), session, moment.astimezone(UTC).isoformat(), event_type,
                  component, metadata_json(metadata))
 
 
@@ -99,12 +100,12 @@ def expected_report(events: list[Event], days: int | None, now: datetime) -> Rep
     def iso(t: datetime) -> str:
         return t.isoformat(timespec="microseconds")
 
-    session_rows = sorted(
+    session_rows: list[Row] = sorted(
         ({"session_id": s, "session_start": iso(min(ts)), "session_end": iso(max(ts)),
           "session_duration_sec": (max(ts) - min(ts)) // timedelta(seconds=1), "total_events": len(ts)}
          for s, ts in sessions.items()),
-        key=lambda r: r["session_id"])
-    session_rows.sort(key=lambda r: r["session_start"], reverse=True)  # stable: ties keep id order
+        key=lambda r: str(r["session_id"]))
+    session_rows.sort(key=lambda r: str(r["session_start"]), reverse=True)  # stable: ties keep id order
     return {
         "clicks_by_component": [{"component": c, "click_count": n}
                                 for c, n in sorted(clicks.items(), key=lambda kv: (-kv[1], kv[0]))],

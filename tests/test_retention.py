@@ -5,18 +5,19 @@ from __future__ import annotations
 import os
 import sqlite3
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from _store import count, query
 from shared.event import Event
 from worker.__main__ import main
 from worker.retention import prune
 from worker.store import Store
 
-NOW = datetime(2025, 3, 10, 12, 0, 0, 250000, tzinfo=timezone.utc)
+from _store import count, query
+
+NOW = datetime(2025, 3, 10, 12, 0, 0, 250000, tzinfo=UTC)
 DAY = timedelta(days=1)
 
 
@@ -95,7 +96,7 @@ def test_cli_prune_uses_the_settings_store(store_path: Path, data_dir: Path, mon
         if name.startswith("HL_VOX_"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("HL_VOX_DATA_DIR", str(data_dir))
-    old, fresh = event("old", datetime.now(timezone.utc) - 8 * DAY), event("fresh", datetime.now(timezone.utc))
+    old, fresh = event("old", datetime.now(UTC) - 8 * DAY), event("fresh", datetime.now(UTC))
     store = Store(store_path)
     store.add([old, fresh])
     store.settle([old.event_id, fresh.event_id], {})

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable, TextIO
+from typing import TextIO
 
-from worker.report import connect_existing, sqlite_micros
+from worker.store import EVENT_COLUMNS, read_events
 
 FORMATS = ("csv", "jsonl")
-COLUMNS = ("event_id", "session_id", "timestamp", "event_type", "component", "metadata")
 
 
 def export(store_path: Path, fmt: str, out: TextIO) -> int:
@@ -21,21 +21,15 @@ def export(store_path: Path, fmt: str, out: TextIO) -> int:
     """
     if fmt not in FORMATS:
         raise ValueError(f"export format {fmt!r} is not one of: {', '.join(FORMATS)}")
-    db = connect_existing(store_path)
-    try:
-        # Rows are streamed, not loaded: a store can hold many days of clicks.
-        rows = db.execute(f"SELECT {', '.join(COLUMNS)} FROM clickstream "
-                          f"ORDER BY {sqlite_micros('timestamp')}, event_id")
-        if fmt == "csv":
-            return _write_csv(rows, out)
-        return _write_jsonl(rows, out)
-    finally:
-        db.close()
+    rows = read_events(store_path)
+    if fmt == "csv":
+        return _write_csv(rows, out)
+    return _write_jsonl(rows, out)
 
 
-def _write_csv(rows: Iterable[tuple], out: TextIO) -> int:
+def _write_csv(rows: Iterable[tuple[str | None, ...]], out: TextIO) -> int:
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(COLUMNS)
+    writer.writerow(EVENT_COLUMNS)
     written = 0
     for row in rows:
         writer.writerow(row)  # a NULL metadata becomes an empty field
@@ -43,9 +37,9 @@ def _write_csv(rows: Iterable[tuple], out: TextIO) -> int:
     return written
 
 
-def _write_jsonl(rows: Iterable[tuple], out: TextIO) -> int:
+def _write_jsonl(rows: Iterable[tuple[str | None, ...]], out: TextIO) -> int:
     written = 0
     for row in rows:
-        out.write(json.dumps(dict(zip(COLUMNS, row)), ensure_ascii=False) + "\n")
+        out.write(json.dumps(dict(zip(EVENT_COLUMNS, row, strict=True)), ensure_ascii=False) + "\n")
         written += 1
     return written

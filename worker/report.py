@@ -11,17 +11,16 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from shared.settings import Settings
+from worker.store import EPOCH, EVENTS_WITH_MICROS, micros_since_epoch, reader
 
 Row = dict[str, str | int]
 Report = dict[str, list[Row]]
 
-# The "no --days" window starts at the Unix epoch: no event predates it, and both engines take it.
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 # Interactive command: give up after this long instead of the client's default 600 s of retries.
 BIGQUERY_TIMEOUT = 30.0
 
@@ -39,20 +38,6 @@ class Question:
     sqlite_sql: str  # reads the CTE `events` (with an integer `micros` column); :since, :today
 
 
-def sqlite_micros(column: str) -> str:
-    """SQL for an ISO-8601 text column of the store as exact integer microseconds since the epoch.
-
-    The store writes datetime.isoformat(): 'YYYY-MM-DDTHH:MM:SS[.ffffff]+HH:MM', six fraction digits
-    or none. SQLite's own date functions keep milliseconds and round (strftime('%s') turns :01.999999
-    into :02), so the whole seconds are read without the fraction and the fraction is added exactly.
-    """
-    has_fraction = f"substr({column}, 20, 1) = '.'"
-    whole = (f"CAST(strftime('%s', substr({column}, 1, 19) || "
-             f"substr({column}, CASE WHEN {has_fraction} THEN 27 ELSE 20 END)) AS INTEGER)")
-    fraction = f"CASE WHEN {has_fraction} THEN CAST(substr({column}, 21, 6) AS INTEGER) ELSE 0 END"
-    return f"({whole} * 1000000 + {fraction})"
-
-
 def _sqlite_iso(micros: str) -> str:
     """SQL formatting integer microseconds like BigQuery's FORMAT_TIMESTAMP(_ISO_FORMAT, ...)."""
     return (f"strftime('%Y-%m-%dT%H:%M:%S', {micros} / 1000000, 'unixepoch') "
@@ -62,8 +47,7 @@ def _sqlite_iso(micros: str) -> str:
 _ISO_FORMAT = "%Y-%m-%dT%H:%M:%E6S+00:00"
 
 _BIGQUERY_EVENTS = "WITH events AS (SELECT * FROM `{table_id}` WHERE timestamp >= @since)\n"
-_SQLITE_EVENTS = (f"WITH events AS (SELECT * FROM (SELECT *, {sqlite_micros('timestamp')} AS micros "
-                  "FROM clickstream) WHERE micros >= :since)\n")
+_SQLITE_EVENTS = f"WITH events AS (SELECT * FROM ({EVENTS_WITH_MICROS}) WHERE micros >= :since)\n"
 
 _CLICKS_SQL = """SELECT component, COUNT(*) AS click_count
 FROM events
@@ -137,22 +121,9 @@ def window(days: int | None, now: datetime | None = None) -> tuple[datetime, dat
     """
     if days is not None and days < 1:
         raise ValueError(f"days must be at least 1, not {days}")
-    now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    now = (now or datetime.now(UTC)).astimezone(UTC)
     since = EPOCH if days is None else max(EPOCH, now - timedelta(days=days))
     return since, now.date()
-
-
-def micros_since_epoch(moment: datetime) -> int:
-    """Exact integer microseconds (timedelta arithmetic, no float rounding)."""
-    return (moment - EPOCH) // timedelta(microseconds=1)
-
-
-def connect_existing(store_path: Path) -> sqlite3.Connection:
-    """A connection to the store; raises FileNotFoundError instead of creating an empty file."""
-    if not store_path.is_file():
-        raise FileNotFoundError(f"no local clickstream store at {store_path}")
-    # The uploader may be writing (WAL): wait for its short transactions instead of failing.
-    return sqlite3.connect(store_path, timeout=10.0)
 
 
 def local_report(store_path: Path, days: int | None = None, now: datetime | None = None) -> Report:
@@ -164,30 +135,24 @@ def local_report(store_path: Path, days: int | None = None, now: datetime | None
         return {question.name: [] for question in QUESTIONS}
     since, today = window(days, now)
     params = {"since": micros_since_epoch(since), "today": today.isoformat()}
-    db = connect_existing(store_path)
-    try:
+    with reader(store_path) as db:
         return {question.name: _sqlite_rows(db, _SQLITE_EVENTS + question.sqlite_sql, params)
                 for question in QUESTIONS}
-    finally:
-        db.close()
 
 
 def _sqlite_rows(db: sqlite3.Connection, sql: str, params: dict[str, Any]) -> list[Row]:
     cursor = db.execute(sql, params)
     names = [column[0] for column in cursor.description]
-    return [dict(zip(names, row)) for row in cursor]
+    return [dict(zip(names, row, strict=True)) for row in cursor]
 
 
 def bigquery_report(settings: Settings, days: int | None = None,
                     now: datetime | None = None) -> Report:
     """The four answers from the BigQuery table of `settings`; raises ReportError."""
     # Imported here so the UI and local reports never load google.cloud.
-    import google.auth.exceptions
-    import requests.exceptions
-    from google.api_core import exceptions as api_exceptions
     from google.cloud import bigquery
 
-    from worker.bigquery_table import make_client
+    from worker.bigquery_client import ERRORS, QUERY, Where, explain, make_client
 
     since, today = window(days, now)
     job_config = bigquery.QueryJobConfig(query_parameters=[
@@ -196,12 +161,10 @@ def bigquery_report(settings: Settings, days: int | None = None,
     ])
     retry = bigquery.DEFAULT_RETRY.with_timeout(BIGQUERY_TIMEOUT)
     events = _BIGQUERY_EVENTS.format(table_id=settings.table_id)
+    where = Where(settings.bq_project or "", settings.table_id, settings.bq_endpoint)
+    client = None
     try:
-        client = make_client(settings.bq_project or "", settings.bq_endpoint, settings.bq_location)
-    except google.auth.exceptions.DefaultCredentialsError as error:
-        raise ReportError("No Google Cloud credentials found: run `gcloud auth application-default "
-                          "login` or set GOOGLE_APPLICATION_CREDENTIALS") from error
-    try:
+        client = make_client(where.project, settings.bq_endpoint, settings.bq_location)
         report: Report = {}
         for question in QUESTIONS:
             job = client.query(events + question.bigquery_sql, job_config=job_config, retry=retry,
@@ -209,15 +172,8 @@ def bigquery_report(settings: Settings, days: int | None = None,
             result = job.result(retry=retry, timeout=BIGQUERY_TIMEOUT)
             report[question.name] = [dict(row.items()) for row in result]
         return report
-    except api_exceptions.NotFound as error:
-        raise ReportError(f"BigQuery table {settings.table_id} not found: run "
-                          "`python setup_bigquery.py` (same HL_VOX_BQ_* variables)") from error
-    except api_exceptions.Forbidden as error:
-        raise ReportError(f"Permission denied querying {settings.table_id}: the account needs the "
-                          "BigQuery Job User and Data Viewer roles") from error
-    except (api_exceptions.GoogleAPIError, google.auth.exceptions.GoogleAuthError,
-            requests.exceptions.RequestException, TimeoutError) as error:
-        first_line = (str(error).splitlines() or [""])[0][:300]
-        raise ReportError(f"BigQuery query failed: {type(error).__name__}: {first_line}") from error
+    except ERRORS as error:
+        raise ReportError(explain(error, QUERY, where)) from error
     finally:
-        client.close()
+        if client is not None:
+            client.close()
