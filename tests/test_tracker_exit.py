@@ -22,8 +22,9 @@ APP = textwrap.dedent("""
     if __name__ != "__main__":
         Path(os.environ["MARKER"]).write_text(__name__)
     from shared.settings import Settings
-    from worker import ClickstreamTracker
+    from worker import ClickstreamTracker, stop_trackers_on_signals
     tracker = ClickstreamTracker(Settings(data_dir=Path(os.environ["DATA_DIR"]))).start()
+    stop_trackers_on_signals()
     for i in range(500):
         tracker.track_event("button_click", "start_button", {"i": i})
     print(tracker.get_stats()["uploader_pid"], flush=True)
@@ -40,6 +41,7 @@ def run_app(tmp_path: Path, mode: str) -> tuple[subprocess.Popen, int]:
     with open(tmp_path / "stderr.txt", "w") as stderr:
         process = subprocess.Popen([sys.executable, str(script), mode], env=env,
                                    stdout=subprocess.PIPE, stderr=stderr, text=True)
+    assert process.stdout is not None
     uploader_pid = int(process.stdout.readline())
     return process, uploader_pid
 
@@ -75,3 +77,20 @@ def test_events_are_stored_and_uploader_gone_after_exit(tmp_path: Path, mode: st
         time.sleep(0.05)
     assert not pid_alive(uploader_pid)
     assert not (tmp_path / "marker").exists()
+
+
+def test_the_tracker_leaves_signal_handlers_to_the_app(tmp_path: Path) -> None:
+    code = textwrap.dedent("""
+        import signal, sys
+        from pathlib import Path
+        from shared.settings import Settings
+        from worker import ClickstreamTracker
+        before = [signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)]
+        tracker = ClickstreamTracker(Settings(data_dir=Path(sys.argv[1]))).start()
+        after = [signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)]
+        tracker.shutdown()
+        print(before == after)
+    """)
+    result = subprocess.run([sys.executable, "-c", code, str(tmp_path / "data")], capture_output=True,
+                            text=True, timeout=30, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert result.stdout.strip() == "True", result.stderr

@@ -14,9 +14,10 @@ import sys
 
 from flet.utils import is_linux_server
 
+from shared.cli import EXIT_OK, EXIT_USAGE
 from shared.settings import Settings, SettingsError
 from ui.app import run_app
-from worker import ClickstreamTracker
+from worker import ClickstreamTracker, stop_trackers_on_signals
 
 log = logging.getLogger("ui")
 
@@ -49,13 +50,15 @@ def main(argv: list[str] | None = None) -> int:
         # Flet would silently turn into a web server on port 8000 instead of opening a window.
         log.error("No display found (DISPLAY is not set), so no window can open. "
                   "Serve the app to a browser instead: python -m ui --web")
-        return 2
+        return EXIT_USAGE
     try:
         settings = Settings.from_env()
     except SettingsError as error:
         log.error("Bad setting: %s", error)
-        return 2
+        return EXIT_USAGE
     tracker = ClickstreamTracker(settings).start()
+    # SIGTERM, or Ctrl+C before Flet takes it over, still ends with the bounded flush.
+    stop_trackers_on_signals()
     try:
         run_app(tracker, web=web, host=args.host, port=args.port)
     except KeyboardInterrupt:
@@ -67,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
             signal.signal(signum, signal.SIG_IGN)
         tracker.shutdown(EXIT_BUDGET)
         log.info("clickstream: %s", _summary(tracker.get_stats()))
-    return 0
+    return EXIT_OK
 
 
 def _summary(stats: dict[str, object]) -> str:

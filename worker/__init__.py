@@ -1,5 +1,5 @@
 """Clickstream uploader process and the ClickstreamTracker handle the UI uses."""
 
-from worker.tracker import ClickstreamTracker
+from worker.tracker import ClickstreamTracker, stop_trackers_on_signals
 
-__all__ = ["ClickstreamTracker"]
+__all__ = ["ClickstreamTracker", "stop_trackers_on_signals"]

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
-
-# BigQuery recommends at most 500 rows per insertAll request.
-MAX_ROWS_PER_REQUEST = 500
 
 
 @dataclass(frozen=True)

@@ -8,12 +8,18 @@ uploader reports that it has committed that number to the spool. If the uploader
 starts a new one on fresh queues (a killed reader can leave a queue's lock held) and resends the
 buffer; the spool ignores event_ids it already has, so resends are harmless. At shutdown whatever is
 still unacknowledged is written to the spool directly.
+
+Exit: the tracker registers an atexit hook that shuts every live tracker down, so a normal
+interpreter exit never loses events. Signals are the application's business: a library must not
+take over SIGTERM/SIGINT silently, so the app turns that on explicitly with
+`stop_trackers_on_signals()` from its main thread (ui/__main__.py does).
 """
 
 from __future__ import annotations
 
 import atexit
 import collections
+import dataclasses
 import logging
 import multiprocessing
 import queue
@@ -22,13 +28,17 @@ import sys
 import threading
 import time
 import weakref
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from dataclasses import dataclass
+from types import FrameType
+from typing import Any
 
-from shared.event import Event, EventFactory, new_session_id
+from shared.event import EventFactory, new_session_id
 from shared.settings import Settings
+from worker.messages import EventsBatch, Numbered, Report, Stop, UploaderStats
 from worker.store import Store
-from worker.uploader import REPORT, STOP, run_uploader
+from worker.uploader import run_uploader
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +58,29 @@ MONITOR_INTERVAL = 0.2
 SEND_COALESCE = 0.005
 
 
+@dataclass(frozen=True)
+class TrackerStats:
+    """What get_stats() reports: the tracker's own counts next to the uploader's latest report."""
+
+    enabled: bool
+    sink: str
+    session_id: str
+    queue_size: int  # accepted events not yet handed to the queue
+    buffer_size: int  # accepted events the uploader has not acknowledged yet
+    dropped: int
+    restarts: int
+    uploader_pid: int | None
+    uploader_alive: bool
+    uploader: UploaderStats
+
+    def as_dict(self) -> dict[str, Any]:
+        """The documented flat dict: the uploader's counts (sent, failed, spooled, quarantined,
+        received, last_error) beside the tracker's own."""
+        flat = dataclasses.asdict(self.uploader)
+        flat.update({f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "uploader"})
+        return flat
+
+
 class ClickstreamTracker:
     def __init__(self, settings: Settings | None = None, capacity: int = DEFAULT_CAPACITY) -> None:
         self.settings = settings if settings is not None else Settings.from_env()
@@ -58,13 +91,13 @@ class ClickstreamTracker:
         # Re-entrant: the SIGTERM/SIGINT handler runs shutdown on the main thread, possibly while
         # that thread is inside track_event() or get_stats() holding the lock.
         self._lock = threading.RLock()
-        self._unacked: collections.deque[tuple[int, Event]] = collections.deque()
-        self._outgoing: list[tuple[int, Event]] = []  # accepted, not yet put on the queue
+        self._unacked: collections.deque[Numbered] = collections.deque()
+        self._outgoing: list[Numbered] = []  # accepted, not yet put on the queue
         self._wake_sender = threading.Event()
         self._seq = 0
         self._dropped = 0
         self._restarts: collections.deque[float] = collections.deque()
-        self._uploader_stats: dict[str, Any] = {}
+        self._uploader_stats = UploaderStats()
         self._process: Any = None
         self._events: Any = None
         self._reports: Any = None
@@ -81,7 +114,7 @@ class ClickstreamTracker:
 
     # -- lifecycle ---------------------------------------------------------------------------
 
-    def start(self) -> "ClickstreamTracker":
+    def start(self) -> ClickstreamTracker:
         """Starts the uploader process (spawn) and the monitor thread; a no-op when disabled."""
         with self._lock:
             if not self.enabled or self._started or self._closed:
@@ -105,7 +138,7 @@ class ClickstreamTracker:
             if started:
                 self._send_outgoing()
                 # Under the lock, after the last events: nothing can be put behind the stop.
-                self._events.put((STOP, max(0.1, timeout - EXIT_MARGIN - EXIT_SLACK)))
+                self._events.put(Stop(max(0.1, timeout - EXIT_MARGIN - EXIT_SLACK)))
         self._wake_sender.set()  # lets the sender thread see _closed and end
         try:
             if started:
@@ -128,7 +161,7 @@ class ClickstreamTracker:
             thread.join(MONITOR_INTERVAL * 2)
         self._drain_reports()
 
-    def __enter__(self) -> "ClickstreamTracker":
+    def __enter__(self) -> ClickstreamTracker:
         return self.start()
 
     def __exit__(self, *_: object) -> None:
@@ -172,22 +205,16 @@ class ClickstreamTracker:
         return False
 
     def get_stats(self) -> dict[str, Any]:
+        return self.stats().as_dict()
+
+    def stats(self) -> TrackerStats:
         with self._lock:
-            stats = dict(self._uploader_stats)
-            stats.update(
-                enabled=self.enabled,
-                sink=self.settings.sink,
-                session_id=self.session_id,
-                queue_size=len(self._outgoing),
-                buffer_size=len(self._unacked),
-                dropped=self._dropped,
-                restarts=len(self._restarts),
-                uploader_pid=self._process.pid if self._process else None,
-                uploader_alive=bool(self._process and self._process.is_alive()),
-            )
-        for key in ("sent", "failed", "spooled", "quarantined"):
-            stats.setdefault(key, 0)
-        return stats
+            process = self._process
+            return TrackerStats(
+                enabled=self.enabled, sink=self.settings.sink, session_id=self.session_id,
+                queue_size=len(self._outgoing), buffer_size=len(self._unacked), dropped=self._dropped,
+                restarts=len(self._restarts), uploader_pid=process.pid if process else None,
+                uploader_alive=bool(process and process.is_alive()), uploader=self._uploader_stats)
 
     # -- supervision -------------------------------------------------------------------------
 
@@ -209,7 +236,7 @@ class ClickstreamTracker:
         """Puts the waiting events on the queue as one message. Caller holds the lock."""
         if self._outgoing:
             # Queue.put on an unbounded queue only appends to the queue's own buffer: no blocking.
-            self._events.put(self._outgoing)
+            self._events.put(EventsBatch(self._outgoing))
             self._outgoing = []
 
     def _spawn(self) -> None:
@@ -235,13 +262,10 @@ class ClickstreamTracker:
             elif not self._process.is_alive():
                 self._restart()
 
-    def _handle_report(self, message: tuple[str, int, dict[str, Any]]) -> None:
-        kind, acked, stats = message
-        if kind != REPORT:
-            return
+    def _handle_report(self, report: Report) -> None:
         with self._lock:
-            self._uploader_stats = stats
-            while self._unacked and self._unacked[0][0] <= acked:
+            self._uploader_stats = report.stats
+            while self._unacked and self._unacked[0][0] <= report.acked:
                 self._unacked.popleft()
 
     def _restart(self) -> None:
@@ -265,7 +289,7 @@ class ClickstreamTracker:
                         self._process.exitcode, len(self._unacked))
             old_channels = (self._events, self._reports)
             self._open_queues()
-            self._events.put(list(self._unacked))  # includes what was still outgoing
+            self._events.put(EventsBatch(list(self._unacked)))  # includes what was still outgoing
             self._outgoing = []
             self._spawn()
         _close_channels(*old_channels)
@@ -320,23 +344,17 @@ def _without_main_module() -> Iterator[None]:
             setattr(main, name, value)
 
 
-_live_trackers: "weakref.WeakSet[ClickstreamTracker]" = weakref.WeakSet()
-_hooks_installed = False
+_live_trackers: weakref.WeakSet[ClickstreamTracker] = weakref.WeakSet()
+_atexit_registered = False
 
 
 def _register_exit_hooks(tracker: ClickstreamTracker) -> None:
-    """Shuts live trackers down on interpreter exit and on SIGTERM/SIGINT (chaining earlier handlers)."""
-    global _hooks_installed
+    """Shuts live trackers down on interpreter exit."""
+    global _atexit_registered
     _live_trackers.add(tracker)
-    if _hooks_installed:
-        return
-    _hooks_installed = True
-    atexit.register(_shutdown_all)
-    if threading.current_thread() is not threading.main_thread():
-        return  # signal handlers can only be installed from the main thread
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        previous = signal.getsignal(signum)
-        signal.signal(signum, _make_signal_handler(previous))
+    if not _atexit_registered:
+        _atexit_registered = True
+        atexit.register(_shutdown_all)
 
 
 def _shutdown_all() -> None:
@@ -344,8 +362,17 @@ def _shutdown_all() -> None:
         tracker.shutdown()
 
 
+def stop_trackers_on_signals(signals: tuple[int, ...] = (signal.SIGTERM, signal.SIGINT)) -> None:
+    """Makes SIGTERM and SIGINT shut every live tracker down (bounded) before the signal's earlier
+    handling runs: a chained handler is called, a default one ends the process by the signal.
+    Call it from the main thread."""
+    for signum in signals:
+        previous = signal.getsignal(signum)
+        signal.signal(signum, _make_signal_handler(previous))
+
+
 def _make_signal_handler(previous: Any) -> Any:
-    def handle(signum: int, frame: Any) -> None:
+    def handle(signum: int, frame: FrameType | None) -> None:
         _shutdown_all()
         if callable(previous):
             previous(signum, frame)

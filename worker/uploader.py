@@ -7,27 +7,23 @@ the next start uploads what was not delivered.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import multiprocessing
 import queue
 import signal
 import sqlite3
 import time
-from dataclasses import asdict, dataclass
-from typing import Any, Callable
+from collections.abc import Callable
 
-from shared.event import Event
 from shared.settings import Settings
+from worker.messages import EventsBatch, Inbox, Numbered, Outbox, Report, Stop, UploaderStats
 from worker.policy import Backoff, FlushPolicy
 from worker.retention import prune
 from worker.sinks import Sink, SinkUnavailable, make_sink
 from worker.store import Store
 
 log = logging.getLogger(__name__)
-
-# Messages in: a list of (seq, Event) in sequence order, or (STOP, seconds the uploader may still spend).
-STOP = "stop"
-REPORT = "report"  # message back: (REPORT, highest committed seq, UploaderStats as a dict)
 
 # Upper bound of one request while running; the final flush clips it to what is left of its budget.
 REQUEST_TIMEOUT = 10.0
@@ -40,18 +36,8 @@ ORPHAN_BUDGET = 3.0
 MAX_RECEIVE = 5000
 
 
-@dataclass
-class UploaderStats:
-    received: int = 0
-    sent: int = 0
-    failed: int = 0  # failed send attempts
-    spooled: int = 0  # events waiting in the spool for the sink
-    quarantined: int = 0
-    last_error: str | None = None
-
-
-def run_uploader(settings: Settings, events: Any, reports: Any, log_level: int = logging.INFO) -> None:
-    """Process entry point (spawn target)."""
+def run_uploader(settings: Settings, events: Inbox, reports: Outbox, log_level: int = logging.INFO) -> None:
+    """Process entry point (spawn target): assembles the uploader's parts from the settings."""
     # Ctrl+C and a group-wide SIGTERM reach us too, but the app decides when we stop (it sends the
     # stop message, or kills us as a last resort); if the app dies, the parent check notices.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -63,7 +49,7 @@ def run_uploader(settings: Settings, events: Any, reports: Any, log_level: int =
     except sqlite3.Error:  # retention is housekeeping: it never keeps the uploader from starting
         log.warning("local retention prune failed", exc_info=True)
     parent = multiprocessing.parent_process()
-    uploader = Uploader(settings, events, reports,
+    uploader = assemble(settings, events, reports,
                         parent_alive=parent.is_alive if parent else (lambda: True))
     try:
         uploader.run()
@@ -71,21 +57,38 @@ def run_uploader(settings: Settings, events: Any, reports: Any, log_level: int =
         uploader.close()
 
 
+def assemble(settings: Settings, events: Inbox, reports: Outbox,
+             parent_alive: Callable[[], bool] = lambda: True) -> Uploader:
+    """The uploader with the store, sink, flush policy and backoff the settings ask for."""
+    return Uploader(Store(settings.store_path), make_sink(settings),
+                    FlushPolicy(settings.batch_size, settings.flush_interval), Backoff(),
+                    events, reports, parent_alive=parent_alive)
+
+
 class Uploader:
-    def __init__(self, settings: Settings, events: Any, reports: Any,
+    """The loop: receive, spool, acknowledge, flush to the sink when the policy says so.
+
+    It is handed every part it uses and owns them (close() closes the sink and the store); time
+    comes from `clock` and waiting goes through `sleep`, so a test drives it with a fake clock and
+    no real waiting.
+    """
+
+    def __init__(self, store: Store, sink: Sink, policy: FlushPolicy, backoff: Backoff,
+                 events: Inbox, reports: Outbox,
                  parent_alive: Callable[[], bool] = lambda: True,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self._store = store
+        self._sink = sink
+        self._policy = policy
+        self._backoff = backoff
         self._events = events
         self._reports = reports
         self._parent_alive = parent_alive
         self._clock = clock
-        self._store = Store(settings.store_path)
-        self._sink: Sink = make_sink(settings)
-        self._policy = FlushPolicy(settings.batch_size, settings.flush_interval)
-        self._backoff = Backoff()
+        self._sleep = sleep
         self._acked = -1
-        self.stats = UploaderStats(spooled=self._store.pending_count(),
-                                   quarantined=self._store.quarantined_count())
+        self.stats = UploaderStats(spooled=store.pending_count(), quarantined=store.quarantined_count())
         # Leftovers of an earlier run are due at once: they are sent first.
         self._oldest: float | None = float("-inf") if self.stats.spooled else None
 
@@ -119,22 +122,28 @@ class Uploader:
             wait = max(wait, self._backoff.ready_at - now)
         return PARENT_CHECK_INTERVAL if wait is None else max(0.0, min(wait, PARENT_CHECK_INTERVAL))
 
-    def _receive(self, timeout: float) -> tuple[list[tuple[int, Event]], float | None]:
-        """Blocks up to `timeout` for a first message, then takes what is already there."""
-        batch: list[tuple[int, Event]] = []
+    def _receive(self, timeout: float) -> tuple[list[Numbered], float | None]:
+        """Blocks up to `timeout` for a first message, then takes what is already there.
+
+        Returns the events received and, after a stop message, the seconds left for the final flush.
+        """
+        batch: list[Numbered] = []
         try:
             message = self._events.get(timeout=timeout) if timeout > 0 else self._events.get_nowait()
             while True:
-                if isinstance(message, tuple) and message[0] == STOP:
-                    return batch, float(message[1])
-                batch.extend(message)
+                if isinstance(message, Stop):
+                    return batch, message.budget
+                if isinstance(message, EventsBatch):
+                    batch.extend(message.events)
+                else:
+                    log.error("ignoring a message of unknown type %s", type(message).__name__)
                 if len(batch) >= MAX_RECEIVE:
                     return batch, None
                 message = self._events.get_nowait()
         except queue.Empty:
             return batch, None
 
-    def _spool(self, batch: list[tuple[int, Event]]) -> None:
+    def _spool(self, batch: list[Numbered]) -> None:
         queued = self._store.add([event for _, event in batch])
         self.stats.received += len(batch)
         self.stats.spooled += queued
@@ -172,8 +181,8 @@ class Uploader:
         self.stats.sent += len(delivery.delivered)
         self.stats.quarantined += len(delivery.rejected)
         self.stats.spooled = max(0, self.stats.spooled - settled)
-        for event_id, error in delivery.rejected.items():
-            log.error("event %s rejected by %s, quarantined: %s", event_id, self._sink.name, error)
+        for event_id, reason in delivery.rejected.items():
+            log.error("event %s rejected by %s, quarantined: %s", event_id, self._sink.name, reason)
         if settled:
             self._backoff.succeeded()
             self.stats.last_error = None
@@ -197,7 +206,7 @@ class Uploader:
         """Spends what is left of the exit budget on uploading the spool."""
         while self.stats.spooled and (now := self._clock()) < deadline:
             if not self._backoff.ready(now):
-                time.sleep(max(0.0, min(self._backoff.ready_at, deadline) - now))
+                self._sleep(max(0.0, min(self._backoff.ready_at, deadline) - now))
                 continue
             # requests applies a timeout to connecting and to each read: half the rest bounds both.
             self._upload_batch(max(0.05, (deadline - now) / 2))
@@ -205,4 +214,5 @@ class Uploader:
         self._report()
 
     def _report(self) -> None:
-        self._reports.put((REPORT, self._acked, asdict(self.stats)))
+        # A copy: the queue pickles it later, in its feeder thread, while the loop goes on.
+        self._reports.put(Report(self._acked, dataclasses.replace(self.stats)))

@@ -1,0 +1,228 @@
+"""The uploader loop alone: a fake sink and a fake clock, a real SQLite store, no process, no sleeping."""
+
+from __future__ import annotations
+
+import queue
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pytest
+
+from shared.event import Event, EventFactory
+from worker.messages import EventsBatch, Numbered, Report, Stop
+from worker.policy import Backoff, FlushPolicy
+from worker.sinks import Delivery, SinkUnavailable
+from worker.store import Store
+from worker.uploader import ORPHAN_BUDGET, Uploader
+
+FACTORY = EventFactory("session-1")
+
+
+class FakeClock:
+    """Time moves only when the uploader waits (sleep or a blocking receive)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        assert seconds >= 0
+        self.now += seconds
+
+
+class ClockedQueue(queue.Queue):
+    """An events queue whose blocking get() advances the fake clock instead of waiting."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        super().__init__()
+        self._clock = clock
+
+    def get(self, block: bool = True, timeout: float | None = None):
+        try:
+            return super().get(block=False)
+        except queue.Empty:
+            if block and timeout:
+                self._clock.sleep(timeout)
+            raise
+
+
+class FakeSink:
+    """Answers each send() with the next scripted behaviour; records what it was sent."""
+
+    name = "fake"
+
+    def __init__(self, max_batch: int = 100,
+                 behaviour: Callable[[Sequence[Event]], Delivery] | None = None) -> None:
+        self.max_batch = max_batch
+        self.sent: list[list[str]] = []
+        self.timeouts: list[float] = []
+        self.script: list[Callable[[Sequence[Event]], Delivery]] = []
+        self._default = behaviour or deliver_all
+        self.closed = False
+
+    def send(self, events: Sequence[Event], timeout: float) -> Delivery:
+        self.sent.append([event.event_id for event in events])
+        self.timeouts.append(timeout)
+        behaviour = self.script.pop(0) if self.script else self._default
+        return behaviour(events)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def deliver_all(events: Sequence[Event]) -> Delivery:
+    return Delivery(delivered=[event.event_id for event in events])
+
+
+def unavailable(events: Sequence[Event]) -> Delivery:
+    raise SinkUnavailable("network down")
+
+
+def numbered(count: int, start: int = 0) -> list[Numbered]:
+    return [(start + i, FACTORY.make("button_click", "start_button", {"i": start + i}))
+            for i in range(count)]
+
+
+class Harness:
+    def __init__(self, tmp_path: Path, sink: FakeSink | None = None, batch_size: int = 10,
+                 flush_interval: float = 2.0, parent_alive: Callable[[], bool] = lambda: True) -> None:
+        self.clock = FakeClock()
+        self.store = Store(tmp_path / "store.sqlite3")
+        self.sink = sink or FakeSink()
+        self.events = ClockedQueue(self.clock)
+        self.reports: queue.Queue[Report] = queue.Queue()
+        self.backoff = Backoff(base=0.5, cap=8.0, rng=lambda: 1.0)  # no jitter: exact delays
+        self.uploader = Uploader(self.store, self.sink, FlushPolicy(batch_size, flush_interval),
+                                 self.backoff, self.events, self.reports, parent_alive=parent_alive,
+                                 clock=self.clock, sleep=self.clock.sleep)
+
+    def run(self, *messages: EventsBatch | Stop) -> None:
+        for message in messages:
+            self.events.put(message)
+        self.uploader.run()
+
+    def last_report(self) -> Report:
+        report = None
+        while not self.reports.empty():
+            report = self.reports.get_nowait()
+        assert report is not None
+        return report
+
+
+@pytest.fixture
+def harness(tmp_path: Path) -> Harness:
+    return Harness(tmp_path)
+
+
+def test_received_events_are_spooled_acknowledged_and_delivered(harness: Harness) -> None:
+    harness.run(EventsBatch(numbered(25)), Stop(3.0))
+    report = harness.last_report()
+    assert report.acked == 24
+    assert (report.stats.received, report.stats.sent, report.stats.spooled) == (25, 25, 0)
+    assert harness.store.pending_count() == 0
+    assert sum(len(batch) for batch in harness.sink.sent) == 25
+
+
+def test_backoff_grows_while_the_sink_is_down_and_resets_after_a_success(tmp_path: Path) -> None:
+    sink = FakeSink()
+    sink.script = [unavailable] * 4
+    harness = Harness(tmp_path, sink, batch_size=1)
+    attempts: list[float] = []
+    original = sink.send
+
+    def timed_send(events: Sequence[Event], timeout: float) -> Delivery:
+        attempts.append(harness.clock.now)
+        return original(events, timeout)
+
+    sink.send = timed_send  # type: ignore[method-assign]
+    harness.events.put(EventsBatch(numbered(1)))
+    harness.events.put(Stop(30.0))
+    harness.uploader.run()
+    gaps = [round(b - a, 3) for a, b in zip(attempts, attempts[1:], strict=False)]
+    # base 0.5 s doubling, no jitter: 0.5, 1, 2, 4, then the fifth attempt succeeds.
+    assert gaps == [0.5, 1.0, 2.0, 4.0]
+    assert harness.backoff.failures == 0 and harness.backoff.ready(harness.clock.now)
+    report = harness.last_report()
+    assert (report.stats.failed, report.stats.sent, report.stats.last_error) == (4, 1, None)
+
+
+def test_a_partly_delivered_batch_keeps_the_rest_spooled_for_the_next_send(tmp_path: Path) -> None:
+    sink = FakeSink()
+    sink.script = [lambda events: Delivery(delivered=[e.event_id for e in events[:3]])]
+    harness = Harness(tmp_path, sink, batch_size=1)
+    harness.run(EventsBatch(numbered(5)), Stop(3.0))
+    first, second = sink.sent[0], sink.sent[1]
+    assert len(first) == 5 and second == first[3:]  # the two left over are sent again, nothing else
+    assert harness.last_report().stats.sent == 5
+    assert harness.store.pending_count() == 0
+
+
+def test_rejected_rows_are_quarantined_with_their_error_and_never_resent(tmp_path: Path) -> None:
+    def reject_odd(events: Sequence[Event]) -> Delivery:
+        delivery = Delivery()
+        for index, event in enumerate(events):
+            if index % 2:
+                delivery.rejected[event.event_id] = "invalid: timestamp"
+            else:
+                delivery.delivered.append(event.event_id)
+        return delivery
+
+    sink = FakeSink(behaviour=reject_odd)
+    harness = Harness(tmp_path, sink, batch_size=1)
+    harness.run(EventsBatch(numbered(6)), Stop(3.0))
+    assert len(sink.sent) == 1
+    stats = harness.last_report().stats
+    assert (stats.sent, stats.quarantined, stats.spooled) == (3, 3, 0)
+    assert harness.store.quarantined_count() == 3
+
+
+def test_an_unexpected_sink_exception_keeps_the_events_and_the_loop(tmp_path: Path) -> None:
+    def buggy(events: Sequence[Event]) -> Delivery:
+        raise KeyError("bug in a sink")
+
+    sink = FakeSink()
+    sink.script = [buggy]
+    harness = Harness(tmp_path, sink, batch_size=1)
+    harness.run(EventsBatch(numbered(4)), Stop(3.0))
+    stats = harness.last_report().stats
+    assert stats.failed == 1 and stats.sent == 4  # retried after the backoff, within the budget
+    assert len(sink.sent) == 2 and sink.sent[0] == sink.sent[1]
+
+
+def test_the_final_flush_never_outlives_its_budget(tmp_path: Path) -> None:
+    harness = Harness(tmp_path, FakeSink(behaviour=unavailable), batch_size=1)
+    harness.events.put(EventsBatch(numbered(3)))
+    started = harness.clock.now
+    harness.run(Stop(2.0))
+    assert harness.clock.now - started <= 2.0 + 1e-9
+    assert all(timeout <= 2.0 for timeout in harness.sink.timeouts)
+    stats = harness.last_report().stats
+    assert stats.spooled == 3 and stats.sent == 0 and stats.failed >= 2
+    assert harness.store.pending_count() == 3  # kept for the next start
+
+
+def test_an_orphaned_uploader_flushes_and_exits(tmp_path: Path) -> None:
+    harness = Harness(tmp_path, batch_size=1000, flush_interval=3600.0, parent_alive=lambda: False)
+    harness.events.put(EventsBatch(numbered(7)))
+    started = harness.clock.now
+    harness.uploader.run()  # returns: no stop message ever came
+    assert harness.clock.now - started <= ORPHAN_BUDGET + 1.0
+    assert harness.last_report().stats.sent == 7  # the final flush sent what was waiting
+
+
+def test_leftovers_of_an_earlier_run_are_sent_first_without_waiting(tmp_path: Path) -> None:
+    earlier = Store(tmp_path / "store.sqlite3")
+    old = [event for _, event in numbered(3, start=100)]
+    earlier.add(old)
+    earlier.close()
+    harness = Harness(tmp_path, batch_size=1000, flush_interval=3600.0)
+    harness.run(EventsBatch(numbered(2)), Stop(3.0))
+    assert harness.sink.sent[0][:3] == [event.event_id for event in old]
+
+
+def test_a_message_of_unknown_type_is_ignored(harness: Harness) -> None:
+    harness.events.put(("not", "ours"))
+    harness.run(EventsBatch(numbered(2)), Stop(3.0))
+    assert harness.last_report().stats.sent == 2

@@ -1,0 +1,61 @@
+"""The messages between the tracker (app process) and the uploader process, and the queue ends
+each side sees. Both queues are multiprocessing queues; tests may pass any object with the same
+methods (queue.Queue)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from shared.event import Event
+
+# One event with the tracker's sequence number; numbers grow by one per accepted event.
+Numbered = tuple[int, Event]
+
+
+@dataclass(frozen=True, slots=True)
+class EventsBatch:
+    """Tracker -> uploader: accepted events in sequence order."""
+
+    events: list[Numbered]
+
+
+@dataclass(frozen=True, slots=True)
+class Stop:
+    """Tracker -> uploader: flush for at most `budget` seconds, then exit."""
+
+    budget: float
+
+
+@dataclass(slots=True)
+class UploaderStats:
+    received: int = 0
+    sent: int = 0
+    failed: int = 0  # failed send attempts
+    spooled: int = 0  # events waiting in the spool for the sink
+    quarantined: int = 0
+    last_error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """Uploader -> tracker: every sequence number up to `acked` is committed to the spool."""
+
+    acked: int
+    stats: UploaderStats = field(default_factory=UploaderStats)
+
+
+ToUploader = EventsBatch | Stop
+
+
+class Inbox(Protocol):
+    """The uploader's end of the events queue."""
+
+    def get(self, block: bool = True, timeout: float | None = None) -> ToUploader: ...
+    def get_nowait(self) -> ToUploader: ...
+
+
+class Outbox(Protocol):
+    """The uploader's end of the reports queue."""
+
+    def put(self, obj: Report, block: bool = True, timeout: float | None = None) -> None: ...
