@@ -1,8 +1,32 @@
-"""Argument types shared by the command-line tools (setup_bigquery.py, python -m worker)."""
+"""What the command-line tools (setup_bigquery.py, python -m worker, python -m ui) share: exit
+codes, argument types and how a usage error ends."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from collections.abc import Sequence
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """The command line or the settings ask for something we cannot do; exit code 2."""
+
+
+def parse_args(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace | int:
+    """The parsed arguments, or the exit code when argparse has already answered (usage error: 2,
+    --help: 0) after printing its message."""
+    try:
+        return parser.parse_args(argv)
+    except SystemExit as exit_request:
+        return int(exit_request.code or 0)
+
+
+def usage_error(prog: str, message: str) -> int:
+    """Prints one usage error line for `prog` and returns the usage exit code."""
+    print(f"{prog}: error: {message}", file=sys.stderr)
+    return EXIT_USAGE
 
 
 def positive_days(text: str) -> int:

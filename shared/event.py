@@ -1,4 +1,4 @@
-"""A clickstream event: the seed's five columns plus event_id (the BigQuery insertId and spool key)."""
+"""A clickstream event: the table's five columns plus event_id (the BigQuery insertId and spool key)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import random
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 # Metadata above this size is cut so one runaway payload cannot bloat a batch (BigQuery rows max 1 MB).
@@ -37,7 +37,7 @@ class Event(NamedTuple):
 
 
 def utc_now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat()
+    return datetime.now(UTC).isoformat()
 
 
 def new_session_id() -> str:

@@ -24,8 +24,6 @@ COLUMNS: tuple[Column, ...] = (
     Column("metadata", "STRING", "NULLABLE", "Additional context as a JSON string"),
 )
 
-COLUMN_NAMES: tuple[str, ...] = tuple(column.name for column in COLUMNS)
-
 PARTITION_FIELD = "timestamp"
 PARTITION_TYPE = "DAY"
 CLUSTERING_FIELDS: tuple[str, ...] = ("session_id", "event_type", "component")

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
-import sys
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
+
+import platformdirs
 
 from shared.bq_names import id_problems
 
@@ -20,18 +21,17 @@ class SettingsError(ValueError):
     """A setting has a value we cannot use; the message names the variable."""
 
 
-def default_data_dir(env: Mapping[str, str] = os.environ) -> Path:
-    """The OS's per-user data folder for the app."""
-    if sys.platform == "win32":
-        base = env.get("LOCALAPPDATA") or str(Path.home() / "AppData" / "Local")
-        return Path(base) / APP_DIR_NAME
-    if sys.platform == "darwin":
-        return Path.home() / "Library" / "Application Support" / APP_DIR_NAME
-    return Path(env.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / APP_DIR_NAME
+def default_data_dir() -> Path:
+    """The OS's per-user data folder for the app: ~/.local/share/hl-vox-timeleft on Linux (or under
+    $XDG_DATA_HOME), ~/Library/Application Support/hl-vox-timeleft on macOS,
+    %LOCALAPPDATA%\\hl-vox-timeleft on Windows."""
+    return Path(platformdirs.user_data_dir(APP_DIR_NAME, appauthor=False))
 
 
 @dataclass(frozen=True)
 class Settings:
+    """Every setting with its default; the defaults here are the only ones."""
+
     enabled: bool = True
     sink: str = "local"
     bq_project: str | None = None
@@ -41,7 +41,7 @@ class Settings:
     bq_endpoint: str | None = None
     batch_size: int = 10
     flush_interval: float = 2.0
-    data_dir: Path = Path(".")
+    data_dir: Path = field(default_factory=default_data_dir)
     sound_dir: Path | None = None
     retention_days: int = 30
 
@@ -62,23 +62,26 @@ class Settings:
                 for problem in id_problems(self.bq_project, self.bq_dataset, self.bq_table)]
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, check_sink: bool = True) -> "Settings":
+    def from_env(cls, env: Mapping[str, str] | None = None, check_sink: bool = True) -> Settings:
         """Settings from the environment. check_sink=False skips checking the BigQuery ids for a
         caller that takes them from elsewhere too (setup_bigquery.py's flags)."""
         env = os.environ if env is None else env
+        default = cls(data_dir=Path("."))  # data_dir's default is found below, only if needed
         settings = cls(
-            enabled=_bool(env, "HL_VOX_CLICKSTREAM_ENABLED", True),
-            sink=_choice(env, "HL_VOX_SINK", SINKS, "local"),
+            enabled=_bool(env, "HL_VOX_CLICKSTREAM_ENABLED", default.enabled),
+            sink=_choice(env, "HL_VOX_SINK", SINKS, default.sink),
             bq_project=_text(env, "HL_VOX_BQ_PROJECT"),
-            bq_dataset=_text(env, "HL_VOX_BQ_DATASET") or "hl_timeleft",
-            bq_table=_text(env, "HL_VOX_BQ_TABLE") or "clickstream",
-            bq_location=_text(env, "HL_VOX_BQ_LOCATION") or "US",
+            bq_dataset=_text(env, "HL_VOX_BQ_DATASET") or default.bq_dataset,
+            bq_table=_text(env, "HL_VOX_BQ_TABLE") or default.bq_table,
+            bq_location=_text(env, "HL_VOX_BQ_LOCATION") or default.bq_location,
             bq_endpoint=_text(env, "HL_VOX_BQ_ENDPOINT"),
-            batch_size=_int(env, "HL_VOX_BATCH_SIZE", 10, low=1, high=500),
-            flush_interval=_float(env, "HL_VOX_FLUSH_INTERVAL", 2.0, low=0.05, high=3600.0),
-            data_dir=Path(_text(env, "HL_VOX_DATA_DIR") or default_data_dir(env)).expanduser(),
+            batch_size=_int(env, "HL_VOX_BATCH_SIZE", default.batch_size, low=1, high=500),
+            flush_interval=_float(env, "HL_VOX_FLUSH_INTERVAL", default.flush_interval,
+                                  low=0.05, high=3600.0),
+            data_dir=_path(env, "HL_VOX_DATA_DIR") or default_data_dir(),
             sound_dir=_path(env, "HL_VOX_SOUND_DIR"),
-            retention_days=_int(env, "HL_VOX_RETENTION_DAYS", 30, low=1, high=3650),
+            retention_days=_int(env, "HL_VOX_RETENTION_DAYS", default.retention_days,
+                                low=1, high=3650),
         )
         if check_sink and settings.enabled and settings.sink == "bigquery":
             problems = settings.bigquery_problems()

@@ -1,19 +1,24 @@
 import json
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from typing import Any
 
 from shared.event import MAX_METADATA_BYTES, TRUNCATION_MARK, EventFactory, metadata_json, new_event_id
 
+
+def parsed(text: str | None) -> Any:
+    assert text is not None
+    return json.loads(text)
 
 def test_event_has_ids_utc_timestamp_and_json_metadata() -> None:
     event = EventFactory("session-1").make("button_click", "pause_button", {"is_paused": True})
     assert uuid.UUID(event.event_id).version == 7
     assert event.session_id == "session-1"
     stamp = datetime.fromisoformat(event.timestamp)
-    assert stamp.utcoffset() == timezone.utc.utcoffset(None)
-    assert abs((datetime.now(timezone.utc) - stamp).total_seconds()) < 5
-    assert json.loads(event.metadata) == {"is_paused": True}
+    assert stamp.utcoffset() == UTC.utcoffset(None)
+    assert abs((datetime.now(UTC) - stamp).total_seconds()) < 5
+    assert parsed(event.metadata) == {"is_paused": True}
     assert event.metadata != str({"is_paused": True})  # JSON, never a Python repr
     assert set(event.row()) == {"session_id", "timestamp", "event_type", "component", "metadata"}
 
@@ -24,18 +29,18 @@ def test_explicit_session_and_no_metadata() -> None:
 
 
 def test_unserializable_metadata_is_coerced() -> None:
-    stamp = datetime(2026, 1, 2, tzinfo=timezone.utc)
-    assert json.loads(metadata_json({"when": stamp})) == {"when": str(stamp)}
+    stamp = datetime(2026, 1, 2, tzinfo=UTC)
+    assert parsed(metadata_json({"when": stamp})) == {"when": str(stamp)}
     circular: dict = {}
     circular["self"] = circular
-    assert "unserializable" in json.loads(metadata_json(circular))
+    assert "unserializable" in parsed(metadata_json(circular))
 
 
 def test_oversized_metadata_is_truncated_and_marked() -> None:
     text = metadata_json({"blob": "\x01" * (MAX_METADATA_BYTES * 2)})
-    assert len(text.encode()) <= MAX_METADATA_BYTES
-    parsed = json.loads(text)
-    assert parsed[TRUNCATION_MARK] is True and parsed["original_bytes"] > MAX_METADATA_BYTES
+    assert text is not None and len(text.encode()) <= MAX_METADATA_BYTES
+    marked = parsed(text)
+    assert marked[TRUNCATION_MARK] is True and marked["original_bytes"] > MAX_METADATA_BYTES
 
 
 def test_event_ids_are_unique_and_time_ordered() -> None:

@@ -5,11 +5,13 @@ import pytest
 from shared.settings import Settings, SettingsError
 
 
-def test_defaults_need_no_environment(tmp_path: Path) -> None:
-    settings = Settings.from_env({"XDG_DATA_HOME": str(tmp_path)})
+def test_defaults_need_no_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    settings = Settings.from_env({})
     assert settings.enabled is True
     assert settings.sink == "local"
-    assert (settings.bq_dataset, settings.bq_table, settings.bq_location) == ("hl_timeleft", "clickstream", "US")
+    assert (settings.bq_dataset, settings.bq_table, settings.bq_location) == (
+        "hl_timeleft", "clickstream", "US")
     assert (settings.batch_size, settings.flush_interval) == (10, 2.0)
     assert settings.data_dir == tmp_path / "hl-vox-timeleft"
     assert settings.store_path.parent == settings.data_dir

@@ -16,42 +16,37 @@ import json
 import logging
 import sqlite3
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence, TextIO
+from typing import TextIO
 
-from shared.cli import positive_days
+from shared.cli import EXIT_FAILURE, EXIT_OK, UsageError, parse_args, positive_days, usage_error
 from shared.settings import SINKS, Settings, SettingsError
 from worker import export as export_module
 from worker import report as report_module
 from worker import retention
 
-EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+PROG = "python -m worker"
 REPORT_FORMATS = ("table", "json", "csv")
 
 
-class UsageError(Exception):
-    """Arguments or settings ask for something we cannot do; exit code 2."""
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    try:
-        args = _parser().parse_args(argv)
-    except SystemExit as exit_:  # argparse has printed the usage; return its code (2, or 0 for --help)
-        return int(exit_.code or 0)
+    args = parse_args(_parser(), argv)
+    if isinstance(args, int):
+        return args
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         settings = Settings.from_env()
-        return args.command(args, settings)
+        return int(args.command(args, settings))
     except (UsageError, SettingsError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_USAGE
+        return usage_error(PROG, str(error))
     except (report_module.ReportError, OSError, sqlite3.Error) as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"{PROG}: error: {error}", file=sys.stderr)
         return EXIT_FAILURE
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m worker", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog=PROG, description=(__doc__ or "").split("\n")[0])
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     report = commands.add_parser("report", help="the four clickstream questions")
@@ -68,7 +63,7 @@ def _parser() -> argparse.ArgumentParser:
 
     prune = commands.add_parser("prune", help="delete delivered events older than N days")
     prune.add_argument("--days", type=positive_days, metavar="N",
-                       help="default: HL_VOX_RETENTION_DAYS (30)")
+                       help=f"default: HL_VOX_RETENTION_DAYS ({Settings.retention_days})")
     prune.set_defaults(command=_prune)
     return parser
 
@@ -118,7 +113,7 @@ def _table(columns: Sequence[str], rows: list[report_module.Row]) -> str:
 
     def line(values: Sequence[str]) -> str:
         return "  ".join(value.rjust(width) if right else value.ljust(width)
-                         for value, width, right in zip(values, widths, numeric)).rstrip() + "\n"
+                         for value, width, right in zip(values, widths, numeric, strict=True)).rstrip() + "\n"
 
     text = line(columns) + line(["-" * width for width in widths])
     return text + ("".join(line(values) for values in cells) if cells else "(no events)\n")
