@@ -12,26 +12,20 @@ import sys
 from dataclasses import dataclass
 
 from google.api_core import exceptions as api_errors
-from google.auth import exceptions as auth_errors
 from google.cloud import bigquery
 
 from shared import schema
-from shared.cli import positive_days
 from shared.bq_names import id_problems
+from shared.cli import EXIT_FAILURE, EXIT_OK, UsageError, parse_args, positive_days, usage_error
 from shared.settings import Settings, SettingsError
-from worker.bigquery_table import clickstream_table, make_client
+from worker.bigquery_client import ERRORS, SETUP, Where, clickstream_table, explain, make_client
 
-EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+PROG = "setup_bigquery.py"
 DAY_MS = 24 * 60 * 60 * 1000
 # A setup run is interactive: give up after 30 s instead of the client's default 600 s of retries.
 RETRY = bigquery.DEFAULT_RETRY.with_timeout(30.0)
 REQUEST_TIMEOUT = 15.0
-WRITER_ROLE = "roles/bigquery.dataEditor"
 UNCHANGED = "already exists as expected"
-
-
-class UsageError(Exception):
-    """The command line or the environment asks for something we cannot do; exit code 2."""
 
 
 @dataclass(frozen=True)
@@ -58,15 +52,13 @@ class Target:
 
 
 def main(argv: list[str] | None = None) -> int:
-    try:
-        args = build_parser().parse_args(argv)
-    except SystemExit as exit_request:  # argparse exits 2 on bad usage and 0 after --help
-        return int(exit_request.code or 0)
+    args = parse_args(build_parser(), argv)
+    if isinstance(args, int):
+        return args
     try:
         target = resolve_target(args)
     except UsageError as problem:
-        error(str(problem))
-        return EXIT_USAGE
+        return usage_error(PROG, str(problem))
     if args.dry_run:
         print_plan(target)
         return EXIT_OK
@@ -75,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="setup_bigquery.py",
+        prog=PROG,
         description="Create the BigQuery dataset and the clickstream table (DAY partitions on "
                     "timestamp, clustered by session_id, event_type, component). Safe to run "
                     "again: an existing table is checked, never dropped or rewritten.",
@@ -128,30 +120,8 @@ def run(target: Target) -> int:
             return set_up(client, target)
         finally:
             client.close()
-    except auth_errors.DefaultCredentialsError as problem:
-        error(f"no Google Cloud credentials found: {problem}\n"
-              "  Sign in with: gcloud auth application-default login\n"
-              "  or set GOOGLE_APPLICATION_CREDENTIALS to the path of a service-account key file.")
-    except (auth_errors.RefreshError, api_errors.Unauthorized) as problem:
-        error(f"Google Cloud rejected your credentials: {problem}\n"
-              "  Sign in again with: gcloud auth application-default login\n"
-              "  or check the key file GOOGLE_APPLICATION_CREDENTIALS points to.")
-    except api_errors.Forbidden as problem:
-        error(f"permission denied: {problem.message}\n"
-              f"  Creating the dataset and table needs the BigQuery Data Editor role "
-              f"({WRITER_ROLE}) on project {target.project}. A project owner can grant it:\n"
-              f"  gcloud projects add-iam-policy-binding {target.project} "
-              f"--member=user:YOUR_EMAIL --role={WRITER_ROLE}\n"
-              "  If the message says the BigQuery API is disabled or billing is off, enable "
-              "that in the Google Cloud console instead.")
-    except api_errors.NotFound as problem:  # a missing dataset or table is created instead
-        error(f"{problem.message}.\n  Check the project id {target.project!r} (the id, not the "
-              "project's name or number) with: gcloud projects list")
-    except api_errors.RetryError as problem:
-        error(f"BigQuery did not answer at {target.endpoint or 'bigquery.googleapis.com'}: "
-              f"{problem.cause or problem}. Check your network (or --endpoint) and try again.")
-    except api_errors.GoogleAPIError as problem:
-        error(f"BigQuery refused the request: {problem}")
+    except ERRORS as problem:
+        error(explain(problem, SETUP, Where(target.project, target.table_id, target.endpoint)))
     return EXIT_FAILURE
 
 
@@ -308,7 +278,7 @@ def describe_expiration(expiration_ms: int | None) -> str:
 
 
 def error(message: str) -> None:
-    print(f"setup_bigquery: error: {message}", file=sys.stderr)
+    print(f"{PROG}: error: {message}", file=sys.stderr)
 
 
 if __name__ == "__main__":

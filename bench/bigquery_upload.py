@@ -19,7 +19,7 @@ from bench.figures import Figure
 from bench.pipeline import CLICK
 from shared.event import EventFactory, new_session_id
 from shared.settings import Settings
-from worker.bigquery_table import clickstream_table, make_client
+from worker.bigquery_client import clickstream_table, make_client
 from worker.sinks.bigquery import BigQuerySink
 
 DATASET = "bench"
@@ -49,8 +49,9 @@ def _measure(endpoint: str, data_dir: Path, plan: dict[int, int]) -> list[Figure
     client = make_client(PROJECT, endpoint)
     client.create_dataset(f"{PROJECT}.{DATASET}")
     table = client.create_table(clickstream_table(f"{PROJECT}.{DATASET}.clickstream"))
-    sink = BigQuerySink(Settings(sink="bigquery", bq_project=PROJECT, bq_dataset=DATASET,
-                                 bq_table=table.table_id, bq_endpoint=endpoint, data_dir=data_dir))
+    settings = Settings(sink="bigquery", bq_project=PROJECT, bq_dataset=DATASET,
+                        bq_table=table.table_id, bq_endpoint=endpoint, data_dir=data_dir)
+    sink = BigQuerySink(settings)
     factory = EventFactory(new_session_id())
     try:
         sent = _send(sink, factory, 1, 1)[0]  # warm-up
@@ -62,7 +63,7 @@ def _measure(endpoint: str, data_dir: Path, plan: dict[int, int]) -> list[Figure
                                   note=f"{requests} requests, {delivered:,}/{size * requests:,} delivered"))
     finally:
         sink.close()
-    rows = next(iter(client.query(f"SELECT COUNT(*) AS n FROM `{sink.table_id}`").result())).n
+    rows = next(iter(client.query(f"SELECT COUNT(*) AS n FROM `{settings.table_id}`").result())).n
     client.close()
     if rows != sent:
         raise RuntimeError(f"the table holds {rows} rows after {sent} were delivered")

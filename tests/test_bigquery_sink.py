@@ -9,17 +9,19 @@ from pathlib import Path
 
 import pytest
 
-from _emulator import free_port
-from _store import count, query
-from conftest import wait_for
 from shared.event import EventFactory
 from shared.schema import COLUMNS
 from shared.settings import Settings
 from worker import ClickstreamTracker
-from worker.bigquery_table import clickstream_table
+from worker.bigquery_client import clickstream_table
+from worker.messages import EventsBatch, Stop
 from worker.sinks import SinkUnavailable
 from worker.sinks.bigquery import BigQuerySink
-from worker.uploader import STOP, Uploader
+from worker.uploader import Uploader, assemble
+
+from _emulator import free_port
+from _store import count, query
+from conftest import wait_for
 
 pytestmark = pytest.mark.emulator
 
@@ -43,9 +45,9 @@ def table_rows(bq_client, table_id: str) -> list[dict]:
 def run_uploader(settings: Settings, events: list, budget: float = 3.0) -> Uploader:
     """Runs the uploader loop in this process on a plain queue until it has flushed and stopped."""
     inbox: queue.Queue = queue.Queue()
-    inbox.put(list(enumerate(events)))
-    inbox.put((STOP, budget))
-    uploader = Uploader(settings, inbox, queue.Queue())
+    inbox.put(EventsBatch(list(enumerate(events))))
+    inbox.put(Stop(budget))
+    uploader = assemble(settings, inbox, queue.Queue())
     try:
         uploader.run()
     finally:

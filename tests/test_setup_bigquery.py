@@ -9,19 +9,20 @@ import subprocess
 import sys
 import threading
 import uuid
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from google.api_core.exceptions import NotFound
 from google.cloud import bigquery
 
 import setup_bigquery
-from _emulator import PROJECT
 from shared import schema
 from shared.bq_names import dataset_id_problem, project_id_problem, table_id_problem
-from worker.bigquery_table import schema_fields
+from worker.bigquery_client import schema_fields
+
+from _emulator import PROJECT
 
 REPO = Path(__file__).resolve().parent.parent
 DAY_MS = 86_400_000
@@ -378,7 +379,17 @@ def test_no_credentials_at_all_as_a_script(tmp_path):
     assert result.stdout == ""
 
 
-def fake_bigquery(status: int, message: str, reason: str) -> ThreadingHTTPServer:
+class RecordingServer(ThreadingHTTPServer):
+    """Remembers the path of every request it answered."""
+
+    paths: list[str]
+
+    def server_activate(self) -> None:
+        self.paths = []
+        super().server_activate()
+
+
+def fake_bigquery(status: int, message: str, reason: str) -> RecordingServer:
     """A server that answers every request with one BigQuery-style error.
 
     The emulator grants every permission and accepts any project, so 403 and "Not found: Project"
@@ -389,6 +400,8 @@ def fake_bigquery(status: int, message: str, reason: str) -> ThreadingHTTPServer
                                              "reason": reason}]}}).encode()
 
     class Handler(BaseHTTPRequestHandler):
+        server: RecordingServer
+
         def do_GET(self) -> None:
             self.server.paths.append(self.path)
             self.send_response(status)
@@ -402,8 +415,7 @@ def fake_bigquery(status: int, message: str, reason: str) -> ThreadingHTTPServer
         def log_message(self, *args) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.paths = []
+    server = RecordingServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                      daemon=True).start()
     return server
