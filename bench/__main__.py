@@ -11,11 +11,12 @@ import os
 import platform
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Sequence
+from typing import Any
 
 from bench import audio_latency, bigquery_upload, exit_time, throughput, timer_drift, track_cost
 from bench.child import ROOT
@@ -45,7 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.update(NO_METADATA_PROBE)  # inherited by every child: nothing leaves the machine
     started = time.monotonic()
     outcomes = {name: _run(name, args.quick) for name in args.only or COMPARISONS}
-    report = {"quick": args.quick, "finished": datetime.now(timezone.utc).isoformat(),
+    report = {"quick": args.quick, "finished": datetime.now(UTC).isoformat(),
               "seconds": round(time.monotonic() - started, 2), "machine": machine(),
               "comparisons": {name: outcome.as_json() for name, outcome in outcomes.items()}}
     print(table(outcomes))
@@ -88,7 +89,8 @@ def table(outcomes: dict[str, Outcome]) -> str:
                          figure.note))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     lines = ["  ".join([cell.rjust(width) if i == 2 else cell.ljust(width)
-                        for i, (cell, width) in enumerate(zip(row, widths))] + [row[-1]]).rstrip()
+                        for i, (cell, width) in enumerate(zip(row, widths, strict=False))]
+                       + [row[-1]]).rstrip()
              for row in rows]
     lines.insert(1, "-" * len(lines[0]))
     return "\n".join(lines)
@@ -107,7 +109,7 @@ def machine() -> dict[str, Any]:
     mem_kb = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
                   if line.startswith("MemTotal:"))
     cores = len(os.sched_getaffinity(0))
-    info = {"cpu": cpu, "cores": cores, "memory_gb": round(mem_kb / 1024**2, 1),
+    info: dict[str, Any] = {"cpu": cpu, "cores": cores, "memory_gb": round(mem_kb / 1024**2, 1),
             "python": platform.python_version(), "platform": platform.platform(),
             "load_average": [round(load, 2) for load in os.getloadavg()]}
     info["summary"] = (f"{cpu}, {cores} cores, {info['memory_gb']} GB RAM, Python {info['python']}, "

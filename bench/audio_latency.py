@@ -33,8 +33,8 @@ import sys
 import tempfile
 import time
 import wave
+from functools import partial
 from pathlib import Path
-from typing import Callable
 
 from bench.child import emit, run_child
 from bench.figures import Figure, Target
@@ -97,10 +97,10 @@ def _measure(tmp: Path, clicks: int) -> dict[str, object]:
     player = AudioPlayer(SoundPack())
     if player.silent:
         raise RuntimeError("the mixer did not start with SDL's disk driver")
-    actions: list[Callable[[], None]] = (
-        [lambda name=name: player.play_effect(name) for name in UI_EFFECTS]
-        + [lambda weapon=weapon: player.play_shot(weapon) for weapon in WEAPONS]
-        + [lambda weapon=weapon: player.play_deploy(weapon) for weapon in WEAPONS])
+    actions: list[partial[None]] = (
+        [partial(player.play_effect, name) for name in UI_EFFECTS]
+        + [partial(player.play_shot, weapon) for weapon in WEAPONS]
+        + [partial(player.play_deploy, weapon) for weapon in WEAPONS])
     rng = random.Random(6)
     longest = clicks * (SOUND_SECONDS + GAP_SECONDS[1]) + 30  # the sentence and margins
     _marker_wav(tmp / "marker.wav", FREQUENCY, longest)
@@ -205,7 +205,7 @@ def _longest_quiet_at(samples, joins) -> int:
 
     quiet = np.concatenate([[False], np.abs(samples) <= QUIET, [False]])
     edges = np.flatnonzero(np.diff(quiet.astype(np.int8)))
-    runs = zip(edges[::2].tolist(), edges[1::2].tolist())  # [start, end) of each quiet run
+    runs = zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True)  # [start, end) of each quiet run
     return max((end - begin for begin, end in runs
                 if any(begin <= join <= end for join in joins.tolist())), default=0)
 

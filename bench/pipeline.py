@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from shared.settings import Settings
 from worker import ClickstreamTracker
 
-# One typical click of the app: the weapon button with its seed metadata.
+# One typical click of the app: the Fire button with its weapon metadata.
 CLICK = ("button_click", "shoot_gun_button", {"weapon": "glock18"})
 # google.auth must never probe the GCE metadata server from a benchmark: nothing leaves the machine.
 NO_METADATA_PROBE = {"NO_GCE_CHECK": "true", "GCE_METADATA_HOST": "127.0.0.1:9",

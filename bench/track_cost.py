@@ -15,13 +15,13 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from bench.child import emit, run_child
+from bench.emulator import closed_port
 from bench.figures import Figure, Target
 from bench.pipeline import CLICK, local_settings, started_tracker
-from bench.emulator import closed_port
 
 SAMPLE = 100  # calls per timed sample
 ROUND_CALLS = 1000  # calls per client per round; rounds alternate which client goes first

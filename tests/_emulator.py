@@ -49,10 +49,9 @@ class Emulator:
         command = [str(self.install_dir / "venv" / "bin" / "local-bigquery"), "serve",
                    "--host", "127.0.0.1", "--port", str(self.port), "--grpc-port", str(self.grpc_port),
                    "--project", PROJECT, "--data-dir", str(self.data_dir)]
-        log = open(self.log_path, "ab")
-        self.process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                        start_new_session=True)
-        log.close()
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                            start_new_session=True)
         deadline = time.monotonic() + timeout
         url = f"{self.endpoint}/bigquery/v2/projects/{PROJECT}/datasets"
         while time.monotonic() < deadline:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import NoReturn
 
 import pytest
 
@@ -21,7 +22,7 @@ os.environ["GCE_METADATA_HOST"] = "127.0.0.1:9"
 os.environ["GCE_METADATA_IP"] = "127.0.0.1:9"
 
 
-def missing_part(what: str, how: str) -> None:
+def missing_part(what: str, how: str) -> NoReturn:
     """On CI a missing part is a failure; on a developer's machine it is a skip with the fix."""
     message = f"{what} is not available: {how}"
     if ON_CI:
