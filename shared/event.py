@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+import math
 import random
+import re
 import time
 import uuid
 from dataclasses import dataclass
@@ -59,25 +62,102 @@ def new_event_id() -> str:
 
 
 # One encoder for all events: json.dumps with non-default options builds a new one per call.
-_ENCODER = json.JSONEncoder(default=str, ensure_ascii=False, separators=(",", ":"))
+# allow_nan=False: NaN and Infinity are not JSON; `_bounded` has already replaced them by null.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, check_circular=False,
+                            separators=(",", ":"))
+# Limits of the copy `_bounded` makes before encoding, so a hostile value costs little on the
+# caller's thread: nesting depth, containers' items and characters of text in all.
+MAX_DEPTH = 32
+MAX_ITEMS = 1000
+# Half the size limit for text leaves room for JSON's quotes, commas and escapes. Keys are cut on
+# their own: names stay readable however long the values are.
+MAX_TEXT_CHARS = MAX_METADATA_BYTES // 2
+MAX_KEY_CHARS = 128
+_TOO_DEEP = "<nested too deep>"
+# A flat dict within these bounds cannot exceed MAX_METADATA_BYTES by much: encoded as it is.
+_PLAIN_ITEMS = 16
+_PLAIN_TEXT = 512
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def metadata_json(metadata: Any) -> str | None:
-    """JSON text for metadata: never a Python repr, never over MAX_METADATA_BYTES, never raises."""
+    """Strict JSON text for metadata, never over MAX_METADATA_BYTES; never raises.
+
+    What JSON cannot hold is made so it can: NaN and +-Infinity become null, lone surrogates are
+    written as \\uXXXX escapes, keys that are not strings become their str(), other objects their
+    str() (or "<unprintable TYPE>"), cycles and nesting past MAX_DEPTH a marker. Text past the size
+    limit is cut before encoding, and a result still too big is replaced by a marked prefix.
+    """
     if metadata is None:
         return None
     try:
-        text = _ENCODER.encode(metadata)
-    except (TypeError, ValueError):  # e.g. circular references or non-string keys
-        text = json.dumps({"unserializable": str(metadata)}, ensure_ascii=False)
-    # Characters are at most 4 UTF-8 bytes: short texts skip the encoding.
-    if len(text) * 4 <= MAX_METADATA_BYTES or len(text.encode("utf-8")) <= MAX_METADATA_BYTES:
+        safe = metadata if _is_plain(metadata) else _bounded(metadata, MAX_DEPTH, [MAX_TEXT_CHARS])
+        text = _ENCODER.encode(safe)
+    except Exception as error:  # a bug in the copy above must still give a valid row
+        text = json.dumps({"unserializable": type(error).__name__})
+    if not text.isascii():
+        try:
+            size = len(text.encode("utf-8"))
+        except UnicodeEncodeError:  # lone surrogates: only inside JSON strings, where escapes are valid
+            text = _LONE_SURROGATE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+            size = len(text.encode("utf-8"))
+    else:
+        size = len(text)
+    if size <= MAX_METADATA_BYTES:
         return text
-    # Keep a prefix of the original text so the row stays valid JSON and visibly cut. An eighth of the
-    # limit leaves room for JSON escaping to grow it (at most 6x for control characters).
+    # Keep a prefix of the text so the row stays valid JSON and visibly cut. An eighth of the limit
+    # leaves room for JSON escaping to grow it (at most 6x for control characters).
     head = text.encode("utf-8")[: MAX_METADATA_BYTES // 8].decode("utf-8", errors="ignore")
-    return json.dumps({TRUNCATION_MARK: True, "original_bytes": len(text.encode("utf-8")), "head": head},
-                      ensure_ascii=False)
+    return json.dumps({TRUNCATION_MARK: True, "original_bytes": size, "head": head})
+
+
+def _is_plain(metadata: Any) -> bool:
+    """The app's usual metadata, a small flat dict of short strings, whole numbers, booleans and
+    None, needs no copy: checking that is cheaper than copying (this runs on every click)."""
+    if type(metadata) is not dict or len(metadata) > _PLAIN_ITEMS:
+        return False
+    for key, value in metadata.items():
+        kind = type(value)
+        if type(key) is not str or len(key) > _PLAIN_TEXT:
+            return False
+        if not (value is None or kind is bool or kind is int or (kind is str and len(value) <= _PLAIN_TEXT)):
+            return False
+    return True
+
+
+def _bounded(value: Any, depth: int, chars_left: list[int]) -> Any:
+    """A JSON-safe copy of value within the limits above (chars_left is shared by the whole walk)."""
+    if value is None or isinstance(value, bool | int):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, str):
+        return _cut(value, chars_left)
+    if depth <= 0:
+        return _TOO_DEEP
+    if isinstance(value, dict):
+        return {(key if isinstance(key, str) else _text_of(key))[:MAX_KEY_CHARS]:
+                _bounded(item, depth - 1, chars_left)
+                for key, item in itertools.islice(value.items(), MAX_ITEMS)}
+    if isinstance(value, list | tuple):
+        return [_bounded(item, depth - 1, chars_left) for item in itertools.islice(value, MAX_ITEMS)]
+    return _cut(_text_of(value), chars_left)
+
+
+def _cut(text: str, chars_left: list[int]) -> str:
+    if len(text) <= chars_left[0]:
+        chars_left[0] -= len(text)
+        return text
+    kept = text[: max(0, chars_left[0])]
+    chars_left[0] = 0
+    return kept
+
+
+def _text_of(value: Any) -> str:
+    try:
+        return str(value)
+    except Exception:  # a hostile __str__
+        return f"<unprintable {type(value).__name__}>"
 
 
 @dataclass(frozen=True)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 
 def query(path: Path, sql: str, *args: object) -> list[tuple]:
-    with sqlite3.connect(path) as db:
+    with closing(sqlite3.connect(path)) as db:  # closed at once: a test may unmount the folder next
         return db.execute(sql, args).fetchall()
 
 

@@ -70,6 +70,15 @@ def bq_dataset(bq_client) -> str:
 
 
 @pytest.fixture
+def table_id(bq_client, bq_dataset: str) -> str:
+    """A fresh clickstream table, as setup_bigquery.py creates it."""
+    from worker.bigquery_client import clickstream_table
+
+    table = bq_client.create_table(clickstream_table(f"{bq_dataset}.clickstream"))
+    return f"{table.project}.{table.dataset_id}.{table.table_id}"
+
+
+@pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     path = tmp_path / "data"
     path.mkdir()

@@ -8,12 +8,12 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from _bigquery import bq_settings, table_rows
 
 from shared.event import EventFactory
 from shared.schema import COLUMNS
 from shared.settings import Settings
 from worker import ClickstreamTracker
-from worker.bigquery_client import clickstream_table
 from worker.messages import EventsBatch, Stop
 from worker.sinks import SinkUnavailable
 from worker.sinks.bigquery import BigQuerySink
@@ -26,20 +26,6 @@ from conftest import wait_for
 pytestmark = pytest.mark.emulator
 
 
-def bq_settings(data_dir: Path, table_id: str, endpoint: str, **overrides) -> Settings:
-    project, dataset, table = table_id.split(".")
-    return Settings(sink="bigquery", bq_project=project, bq_dataset=dataset, bq_table=table,
-                    bq_endpoint=endpoint, data_dir=data_dir, **overrides)
-
-
-@pytest.fixture
-def table_id(bq_client, bq_dataset: str) -> str:
-    table = bq_client.create_table(clickstream_table(f"{bq_dataset}.clickstream"))
-    return f"{table.project}.{table.dataset_id}.{table.table_id}"
-
-
-def table_rows(bq_client, table_id: str) -> list[dict]:
-    return [dict(row) for row in bq_client.query(f"SELECT * FROM `{table_id}`").result()]
 
 
 def run_uploader(settings: Settings, events: list, budget: float = 3.0) -> Uploader:

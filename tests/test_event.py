@@ -1,10 +1,19 @@
 import json
+import math
 import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from shared.event import MAX_METADATA_BYTES, TRUNCATION_MARK, EventFactory, metadata_json, new_event_id
+from shared.event import (
+    MAX_DEPTH,
+    MAX_METADATA_BYTES,
+    MAX_TEXT_CHARS,
+    TRUNCATION_MARK,
+    EventFactory,
+    metadata_json,
+    new_event_id,
+)
 
 
 def parsed(text: str | None) -> Any:
@@ -33,7 +42,37 @@ def test_unserializable_metadata_is_coerced() -> None:
     assert parsed(metadata_json({"when": stamp})) == {"when": str(stamp)}
     circular: dict = {}
     circular["self"] = circular
-    assert "unserializable" in parsed(metadata_json(circular))
+    text = metadata_json(circular)
+    assert text is not None and text.count('"self"') == MAX_DEPTH and "<nested too deep>" in text
+
+
+def strict(text: str | None) -> Any:
+    def refuse(constant: str) -> None:
+        raise ValueError(f"not strict JSON: {constant}")
+
+    assert text is not None
+    text.encode("utf-8")  # no lone surrogates
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_what_json_cannot_hold_is_made_strict_json() -> None:
+    assert strict(metadata_json({"a": math.nan, "b": [math.inf, -math.inf, 1.5]})) == {
+        "a": None, "b": [None, None, 1.5]}
+    assert strict(metadata_json({"s": "\udcff x é", "\ud800": 1})) == {"s": "\udcff x é", "\ud800": 1}
+    assert strict(metadata_json({1: "one", (2, 3): "pair"})) == {"1": "one", "(2, 3)": "pair"}
+
+    class Unprintable:
+        def __str__(self) -> str:
+            raise RuntimeError("hostile")
+
+    assert strict(metadata_json({"o": Unprintable()})) == {"o": "<unprintable Unprintable>"}
+
+
+def test_long_text_is_cut_before_it_is_encoded() -> None:
+    text = metadata_json({"blob": "a" * 10_000_000, "after": "b" * 10})
+    parsed_text = strict(text)
+    assert len(parsed_text["blob"]) == MAX_TEXT_CHARS and parsed_text["after"] == ""
+    assert len(text or "") <= MAX_METADATA_BYTES + 100
 
 
 def test_oversized_metadata_is_truncated_and_marked() -> None:

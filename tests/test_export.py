@@ -70,7 +70,9 @@ def test_missing_store_fails_and_leaves_no_file(tmp_path: Path, monkeypatch, cap
 
 
 def test_empty_store_exports_just_the_header(data_dir: Path) -> None:
-    Store(data_dir / "clickstream.sqlite3").close()
+    store = Store(data_dir / "clickstream.sqlite3")
+    store.add([])  # creates the file with its tables
+    store.close()
     out = io.StringIO()
     assert export(data_dir / "clickstream.sqlite3", "csv", out) == 0
     assert out.getvalue() == ",".join(COLUMNS) + "\n"

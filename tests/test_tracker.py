@@ -55,7 +55,7 @@ def test_uploader_killed_mid_stream_loses_nothing(data_dir: Path) -> None:
         os.kill(first_pid, signal.SIGKILL)
         for i in range(3000, 6000):
             tracker.track_event("button_click", "shoot_gun_button", {"i": i})
-        assert wait_for(lambda: tracker.get_stats()["restarts"] == 1)
+        assert wait_for(lambda: tracker.get_stats()["uploader_restarts"] == 1)
         assert tracker.get_stats()["uploader_pid"] != first_pid
         # The new uploader receives the resent events and everything after them.
         assert wait_for(lambda: tracker.get_stats()["buffer_size"] == 0)
@@ -67,17 +67,18 @@ def test_uploader_killed_mid_stream_loses_nothing(data_dir: Path) -> None:
     assert {json.loads(m)["i"] for (m,) in rows} == set(range(6000))
 
 
-def test_full_buffer_drops_are_counted_and_accepted_events_kept(data_dir: Path) -> None:
+def test_a_full_buffer_overflows_to_the_store_and_only_then_drops_are_counted(data_dir: Path) -> None:
     settings = local_settings(data_dir)
     tracker = ClickstreamTracker(settings, capacity=5)  # not started: nothing drains the buffer
-    accepted = [tracker.track_event("button_click", "reset_button") for _ in range(8)]
-    assert accepted == [True] * 5 + [False] * 3
-    assert tracker.get_stats()["dropped"] == 3
+    accepted = [tracker.track_event("button_click", "reset_button") for _ in range(12)]
+    # 5 in the buffer, 5 in the overflow (as many again), then drops.
+    assert accepted == [True] * 10 + [False] * 2
+    assert tracker.get_stats()["dropped"] == 2
     tracker.start()
     tracker.shutdown()
-    assert count(settings.store_path, "clickstream") == 5
+    assert count(settings.store_path, "clickstream") == 10
     assert tracker.track_event("button_click", "reset_button") is False  # after shutdown
-    assert tracker.get_stats()["dropped"] == 4
+    assert tracker.get_stats()["dropped"] == 3
 
 
 def test_disabled_tracking_starts_no_process(data_dir: Path) -> None:
@@ -133,5 +134,5 @@ def test_uploader_outlives_stray_sigterm_and_sigint(data_dir: Path) -> None:
         os.kill(pid, signal.SIGINT)
         tracker.track_event("button_click", "start_button")
         assert wait_for(lambda: tracker.get_stats()["received"] == 1)
-        assert tracker.get_stats()["uploader_pid"] == pid and tracker.get_stats()["restarts"] == 0
+        assert tracker.get_stats()["uploader_pid"] == pid and tracker.get_stats()["uploader_restarts"] == 0
     assert count(settings.store_path, "clickstream") == 1

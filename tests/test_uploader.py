@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import queue
+import sqlite3
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from shared.event import Event, EventFactory
 from worker.messages import EventsBatch, Numbered, Report, Stop
 from worker.policy import Backoff, FlushPolicy
 from worker.sinks import Delivery, SinkUnavailable
-from worker.store import Store
+from worker.store import DrainLock, Store
 from worker.uploader import ORPHAN_BUDGET, Uploader
 
 FACTORY = EventFactory("session-1")
@@ -33,11 +34,16 @@ class FakeClock:
 
 
 class ClockedQueue(queue.Queue):
-    """An events queue whose blocking get() advances the fake clock instead of waiting."""
+    """An events queue whose blocking get() advances the fake clock instead of waiting, running
+    what was scheduled with at() once the clock reaches its time."""
 
     def __init__(self, clock: FakeClock) -> None:
         super().__init__()
         self._clock = clock
+        self._scheduled: list[tuple[float, Callable[[], None]]] = []
+
+    def at(self, when: float, action: Callable[[], None]) -> None:
+        self._scheduled.append((when, action))
 
     def get(self, block: bool = True, timeout: float | None = None):
         try:
@@ -45,6 +51,9 @@ class ClockedQueue(queue.Queue):
         except queue.Empty:
             if block and timeout:
                 self._clock.sleep(timeout)
+                for entry in [entry for entry in self._scheduled if entry[0] <= self._clock.now]:
+                    self._scheduled.remove(entry)
+                    entry[1]()
             raise
 
 
@@ -90,18 +99,23 @@ class Harness:
                  flush_interval: float = 2.0, parent_alive: Callable[[], bool] = lambda: True) -> None:
         self.clock = FakeClock()
         self.store = Store(tmp_path / "store.sqlite3")
+        self.drain_lock = DrainLock(self.store.path)
         self.sink = sink or FakeSink()
         self.events = ClockedQueue(self.clock)
         self.reports: queue.Queue[Report] = queue.Queue()
         self.backoff = Backoff(base=0.5, cap=8.0, rng=lambda: 1.0)  # no jitter: exact delays
-        self.uploader = Uploader(self.store, self.sink, FlushPolicy(batch_size, flush_interval),
+        self.uploader = Uploader(self.store, self.drain_lock, self.sink,
+                                 FlushPolicy(batch_size, flush_interval),
                                  self.backoff, self.events, self.reports, parent_alive=parent_alive,
                                  clock=self.clock, sleep=self.clock.sleep)
 
     def run(self, *messages: EventsBatch | Stop) -> None:
         for message in messages:
             self.events.put(message)
-        self.uploader.run()
+        try:
+            self.uploader.run()
+        finally:
+            self.drain_lock.release()
 
     def last_report(self) -> Report:
         report = None
@@ -226,3 +240,45 @@ def test_a_message_of_unknown_type_is_ignored(harness: Harness) -> None:
     harness.events.put(("not", "ours"))
     harness.run(EventsBatch(numbered(2)), Stop(3.0))
     assert harness.last_report().stats.sent == 2
+
+
+class FailingStore(Store):
+    """A real store whose writes fail while `broken` is set, as on a full disk."""
+
+    broken = True
+
+    def add(self, events: Sequence[Event]) -> int:
+        if self.broken:
+            raise sqlite3.OperationalError("database or disk is full")
+        return super().add(events)
+
+
+def test_a_store_that_cannot_be_written_is_an_outage_not_a_crash(tmp_path: Path) -> None:
+    harness = Harness(tmp_path, batch_size=1)
+    store = FailingStore(harness.store.path)
+    harness.uploader._store = store  # the same loop, handed a store that fails for a while
+    harness.events.put(EventsBatch(numbered(5)))
+    harness.events.at(harness.clock.now + 5.0, lambda: setattr(store, "broken", False))
+    harness.events.at(harness.clock.now + 9.0, lambda: harness.events.put(Stop(1.0)))
+    harness.uploader.run()
+    reports = []
+    while not harness.reports.empty():
+        reports.append(harness.reports.get_nowait())
+    during = [r for r in reports if not r.stats.store_writable]
+    assert len(during) >= 3 and all(r.acked == -1 for r in during)  # retried, nothing acknowledged
+    assert "cannot write" in (during[0].stats.last_error or "")
+    assert reports[-1].acked == 4 and reports[-1].stats.store_writable
+    assert reports[-1].stats.last_error is None and reports[-1].stats.sent == 5
+
+
+def test_only_the_holder_of_the_drain_lock_sends(tmp_path: Path) -> None:
+    other_app = DrainLock(tmp_path / "store.sqlite3")
+    assert other_app.try_acquire()
+    harness = Harness(tmp_path, batch_size=1)
+    harness.run(EventsBatch(numbered(3)), Stop(1.0))
+    assert harness.sink.sent == []  # spooled, left to the other app
+    assert harness.last_report().acked == 2 and harness.store.pending_count() == 3
+    other_app.release()
+    second = Harness(tmp_path, batch_size=1)
+    second.run(Stop(1.0))  # the next start holds the lock and delivers them
+    assert sum(len(batch) for batch in second.sink.sent) == 3

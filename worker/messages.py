@@ -34,7 +34,8 @@ class UploaderStats:
     failed: int = 0  # failed send attempts
     spooled: int = 0  # events waiting in the spool for the sink
     quarantined: int = 0
-    last_error: str | None = None
+    last_error: str | None = None  # the latest problem with the sink or the store, None when fine
+    store_writable: bool = True
 
 
 @dataclass(frozen=True, slots=True)

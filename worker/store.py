@@ -7,13 +7,19 @@ export, retention and the local report read through `read_events`, `reader` and 
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import filelock
+
 from shared.event import Event
+
+log = logging.getLogger(__name__)
 
 # The clickstream table's columns, in Event's field order: rows are written and read by these names,
 # so reordering Event's fields can never put a value into the wrong column.
@@ -21,6 +27,12 @@ EVENT_COLUMNS: tuple[str, ...] = Event._fields
 # Readers wait this long for the uploader's short write transactions instead of failing.
 BUSY_TIMEOUT = 10.0
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# SQLITE_CORRUPT and SQLITE_NOTADB: the file is damaged or is no database at all.
+_CORRUPT_CODES = frozenset({11, 26})
+# What one bad row raises (its text cannot be encoded, a required value is missing, a type SQLite
+# does not take), as opposed to the store itself failing.
+_ROW_ERRORS = (UnicodeEncodeError, sqlite3.IntegrityError, sqlite3.InterfaceError,
+               sqlite3.ProgrammingError, OverflowError)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS clickstream (
@@ -84,31 +96,83 @@ WHERE {_OLD_EVENT}
 
 
 class Store:
-    """The writer's handle. Not thread-safe: one Store per thread or process."""
+    """The writer's handle. Not thread-safe: one Store per thread or process.
+
+    A file that is not a database, or a damaged one, is set aside (renamed with its -wal and -shm to
+    `<name>.corrupt-<UTC time>`, logged with both paths) and a fresh store takes its place: tracking
+    goes on. Errors of a store that cannot be written (disk full, read-only folder) are raised as they
+    are (sqlite3.OperationalError, OSError): the caller keeps its events and tries again later.
+    """
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        # isolation_level=None: we open transactions ourselves, one per received batch.
-        self._db = sqlite3.connect(path, timeout=BUSY_TIMEOUT, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        # NORMAL is durable across application crashes in WAL mode (only an OS crash can lose the tail).
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
+        # Opened on first use and again after a failure: a folder that cannot be written now may be
+        # writable later (space freed, remounted), and creating a Store never fails.
+        self._connection: sqlite3.Connection | None = None
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        if self._connection is None:
+            try:
+                self._connection = _open_writer(self.path)
+            except sqlite3.DatabaseError as error:
+                if not is_corrupt(error):
+                    raise
+                set_aside(self.path, error)
+                self._connection = _open_writer(self.path)
+        return self._connection
 
     def add(self, events: Sequence[Event]) -> int:
         """Stores the events and queues them for the sink, in one transaction; returns how many were new.
 
         An event seen before (a resend after an uploader crash) is ignored, so it is neither stored
-        nor uploaded twice.
+        nor uploaded twice. A row SQLite cannot take (e.g. text with lone surrogates) is stored with
+        its text escaped and quarantined instead of queued; it never fails the rest of the batch.
         """
+        try:
+            return self._add(events)
+        except sqlite3.DatabaseError as error:
+            if not is_corrupt(error):
+                raise
+            self.close()
+            set_aside(self.path, error)
+            return self._add(events)
+
+    def _add(self, events: Sequence[Event]) -> int:
+        try:
+            with self._transaction():
+                return self._insert(events)
+        except _ROW_ERRORS:
+            pass  # one row spoiled the batch: take them one at a time below
+        queued = 0
         with self._transaction():
-            queued = self._db.executemany(
-                "INSERT INTO outbox (event_id) SELECT ? "
-                "WHERE NOT EXISTS (SELECT 1 FROM clickstream WHERE event_id = ?)",
-                ((e.event_id, e.event_id) for e in events))
-            self._db.executemany(_INSERT_EVENT, events)
+            for event in events:
+                try:
+                    self._db.execute("SAVEPOINT event_row")
+                    queued += self._insert((event,))
+                    self._db.execute("RELEASE event_row")
+                except _ROW_ERRORS as error:
+                    self._db.execute("ROLLBACK TO event_row")
+                    self._db.execute("RELEASE event_row")
+                    self._quarantine_unstorable(event, error)
+        return queued
+
+    def _insert(self, events: Sequence[Event]) -> int:
+        queued = self._db.executemany(
+            "INSERT INTO outbox (event_id) SELECT ? "
+            "WHERE NOT EXISTS (SELECT 1 FROM clickstream WHERE event_id = ?)",
+            ((e.event_id, e.event_id) for e in events))
+        self._db.executemany(_INSERT_EVENT, events)
         return queued.rowcount
+
+    def _quarantine_unstorable(self, event: Event, error: Exception) -> None:
+        log.error("event %s cannot be stored as it is (%s: %s); stored escaped and quarantined",
+                  _escaped(event.event_id), type(error).__name__, error)
+        safe = Event._make(None if value is None else _escaped(value) for value in event)
+        self._db.execute(_INSERT_EVENT.replace("INSERT OR IGNORE", "INSERT OR REPLACE"), safe)
+        self._db.execute("INSERT OR REPLACE INTO quarantine (event_id, error, quarantined_at) "
+                         "VALUES (?, ?, ?)", (safe.event_id, f"not storable: {type(error).__name__}: "
+                                              f"{_escaped(str(error))}", _now()))
 
     def pending_count(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
@@ -141,17 +205,93 @@ class Store:
             return int(self._db.execute(_DELETE_SETTLED_EVENTS, params).rowcount)
 
     def close(self) -> None:
-        self._db.close()
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
-        self._db.execute("BEGIN IMMEDIATE")
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
         try:
             yield
-        except BaseException:
-            self._db.execute("ROLLBACK")
+            db.execute("COMMIT")
+        except BaseException as error:
+            if db.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    db.execute("ROLLBACK")
+            if isinstance(error, sqlite3.OperationalError | OSError):
+                self.close()  # the file's trouble (full, read-only): a fresh connection next time
             raise
-        self._db.execute("COMMIT")
+
+
+def _open_writer(path: Path) -> sqlite3.Connection:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # isolation_level=None: we open transactions ourselves, one per received batch.
+    db = sqlite3.connect(path, timeout=BUSY_TIMEOUT, isolation_level=None)
+    try:
+        db.execute("PRAGMA journal_mode=WAL")
+        # NORMAL is durable across application crashes in WAL mode (only an OS crash can lose the tail).
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.executescript(_SCHEMA)
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def is_corrupt(error: sqlite3.DatabaseError) -> bool:
+    """The file is not a database or is damaged (not: busy, full or read-only)."""
+    return getattr(error, "sqlite_errorcode", None) in _CORRUPT_CODES
+
+
+def set_aside(path: Path, error: BaseException) -> Path:
+    """Renames a corrupt store (and its -wal, -shm) out of the way; returns the new name."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+    target = path.with_name(f"{path.name}.corrupt-{stamp}")
+    for suffix in ("", "-wal", "-shm"):
+        # A missing companion file, or one another process moved first, is nothing to move.
+        with contextlib.suppress(FileNotFoundError):
+            path.with_name(path.name + suffix).replace(target.with_name(target.name + suffix))
+    log.error("the local store %s is corrupt (%s); moved it to %s and started a fresh store",
+              path, error, target)
+    return target
+
+
+def _escaped(text: str) -> str:
+    """Text that SQLite and UTF-8 can take: lone surrogates and the like as backslash escapes."""
+    return str(text).encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+class DrainLock:
+    """Which uploader drains the store: an OS lock on `<store>.lock`, released when its holder
+    exits or dies, so two apps on one data folder never send the same events twice."""
+
+    def __init__(self, store_path: Path) -> None:
+        self._lock = filelock.FileLock(store_path.with_name(store_path.name + ".lock"),
+                                       thread_local=False)
+
+    @property
+    def held(self) -> bool:
+        return self._lock.is_locked
+
+    def try_acquire(self) -> bool:
+        """Takes the lock if it is free; never waits. A folder that cannot hold the lock file
+        counts as taken (the store there cannot be written either)."""
+        if not self._lock.is_locked:
+            try:
+                self._lock.acquire(timeout=0)
+            except (filelock.Timeout, OSError):
+                return False
+        return True
+
+    def release(self) -> None:
+        if self._lock.is_locked:
+            self._lock.release(force=True)
 
 
 @contextmanager

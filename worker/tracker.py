@@ -1,53 +1,56 @@
 """ClickstreamTracker: the UI-side handle. It starts the uploader process and feeds it events.
 
-track_event() only appends to a list; a sender thread hands the list to the queue as one message,
-so pickling and pipe writes are paid per batch, not per click.
+track_event() only appends to a list; a sender thread hands the list to the queue in messages of at
+most MESSAGE_EVENTS events, so pickling and pipe writes are paid per batch, not per click, and no
+single message is big enough to stall anyone (or to be cut in half by a dying app).
 
 Hand-off: every accepted event gets a sequence number and stays in an in-memory buffer until the
-uploader reports that it has committed that number to the spool. If the uploader dies, the tracker
-starts a new one on fresh queues (a killed reader can leave a queue's lock held) and resends the
-buffer; the spool ignores event_ids it already has, so resends are harmless. At shutdown whatever is
-still unacknowledged is written to the spool directly.
+uploader reports that it has committed that number to the spool. If the uploader dies, or stops
+reporting while events wait (hung), the tracker starts a new one on fresh queues (a killed reader
+can leave a queue's lock held) and resends the buffer; the spool ignores event_ids it already has,
+so resends are harmless. Restarts slow down when the uploader keeps dying but never stop. When the
+buffer is full, the sender thread writes the overflow into the store itself; an event is dropped
+(and counted) only when that fails too. At shutdown whatever is still unacknowledged is written to
+the spool directly.
 
-Exit: the tracker registers an atexit hook that shuts every live tracker down, so a normal
-interpreter exit never loses events. Signals are the application's business: a library must not
-take over SIGTERM/SIGINT silently, so the app turns that on explicitly with
-`stop_trackers_on_signals()` from its main thread (ui/__main__.py does).
+Exit: `worker.exit_hooks` shuts every started tracker down at interpreter exit; signals are the
+app's choice (`stop_trackers_on_signals`).
 """
 
 from __future__ import annotations
 
-import atexit
 import collections
 import dataclasses
 import logging
 import multiprocessing
 import queue
-import signal
 import sys
 import threading
 import time
-import weakref
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from types import FrameType
 from typing import Any
 
-from shared.event import EventFactory, new_session_id
+from shared.event import Event, EventFactory, new_session_id
 from shared.settings import Settings
+from worker.exit_hooks import shut_down_at_exit
 from worker.messages import EventsBatch, Numbered, Report, Stop, UploaderStats
+from worker.policy import Backoff
 from worker.store import Store
-from worker.uploader import run_uploader
+from worker.uploader import HEARTBEAT_INTERVAL, STORE_ERRORS, run_uploader
 
 log = logging.getLogger(__name__)
 
 # Events accepted but not yet committed by the uploader. At ~150 B each this bounds memory to a few
-# MB while covering minutes of an outage of the uploader process itself.
+# MB while covering minutes of an outage of the uploader process itself. The overflow (written to
+# the store by the tracker) holds as many again.
 DEFAULT_CAPACITY = 20_000
-# Restarts allowed within RESTART_WINDOW seconds; past that the uploader is considered broken.
-MAX_RESTARTS = 5
-RESTART_WINDOW = 60.0
+# Most events in one queue message: a few tens of KB pickle in well under a millisecond.
+MESSAGE_EVENTS = 500
+# No report for this long while events wait means the uploader is hung (it reports every
+# HEARTBEAT_INTERVAL seconds whatever it is doing).
+HANG_TIMEOUT = 5 * HEARTBEAT_INTERVAL
 # Kept back from the exit budget for terminating the process and spooling leftovers ourselves.
 EXIT_MARGIN = 0.7
 # Time the uploader gets after its final flush to report and exit before we stop waiting for it.
@@ -56,6 +59,8 @@ MONITOR_INTERVAL = 0.2
 # The sender waits this long after a wake-up so a burst of clicks travels as one message; without it
 # every event would cost a thread switch. Invisible next to the flush interval (seconds).
 SEND_COALESCE = 0.005
+# An uploader that has lived this long is healthy again: its next death restarts it at once.
+STABLE_AFTER = 30.0
 
 
 @dataclass(frozen=True)
@@ -68,14 +73,17 @@ class TrackerStats:
     queue_size: int  # accepted events not yet handed to the queue
     buffer_size: int  # accepted events the uploader has not acknowledged yet
     dropped: int
-    restarts: int
+    overflowed: int  # events the tracker wrote to the store itself (buffer full)
+    uploader_restarts: int
     uploader_pid: int | None
     uploader_alive: bool
+    last_error: str | None  # the uploader's, or the tracker's own (overflow, hung uploader)
+    store_writable: bool
     uploader: UploaderStats
 
     def as_dict(self) -> dict[str, Any]:
         """The documented flat dict: the uploader's counts (sent, failed, spooled, quarantined,
-        received, last_error) beside the tracker's own."""
+        received) beside the tracker's own."""
         flat = dataclasses.asdict(self.uploader)
         flat.update({f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "uploader"})
         return flat
@@ -93,18 +101,24 @@ class ClickstreamTracker:
         self._lock = threading.RLock()
         self._unacked: collections.deque[Numbered] = collections.deque()
         self._outgoing: list[Numbered] = []  # accepted, not yet put on the queue
+        self._overflow: list[Event] = []  # accepted while the buffer was full, for the store
         self._wake_sender = threading.Event()
         self._seq = 0
         self._dropped = 0
-        self._restarts: collections.deque[float] = collections.deque()
+        self._overflowed = 0
+        self._own_error: str | None = None
+        self._own_store_writable = True
+        self._restarts = 0
+        self._restart_backoff = Backoff(base=1.0, cap=60.0)
         self._uploader_stats = UploaderStats()
+        self._last_report = 0.0
+        self._spawned_at = 0.0
         self._process: Any = None
         self._events: Any = None
         self._reports: Any = None
         self._threads: list[threading.Thread] = []
         self._started = False
         self._closed = False
-        self._gave_up = False
         if self.enabled:
             self._open_queues()  # events tracked before start() wait in the queue
 
@@ -125,7 +139,7 @@ class ClickstreamTracker:
             (self._monitor_loop, "clickstream-monitor"), (self._sender_loop, "clickstream-sender"))]
         for thread in self._threads:
             thread.start()
-        _register_exit_hooks(self)
+        shut_down_at_exit(self)
         return self
 
     def shutdown(self, timeout: float = 5.0) -> None:
@@ -177,30 +191,35 @@ class ClickstreamTracker:
         try:
             event = self._factory.make(event_type, component, metadata, session_id)
         except Exception:  # the UI must never see a tracking error
-            return self._drop("could not build the event", exc_info=True)
+            return self._drop(1, "could not build the event", exc_info=True)
         with self._lock:
             if self._closed:
                 reason = "tracker is shut down"
-            elif len(self._unacked) >= self._capacity:
-                reason = "buffer full"
-            else:
+            elif len(self._unacked) < self._capacity:
                 self._seq += 1
                 self._unacked.append((self._seq, event))
                 self._outgoing.append((self._seq, event))
                 first = len(self._outgoing) == 1  # later ones ride on the same wake-up
                 reason = ""
+            elif len(self._overflow) < self._capacity:
+                self._overflow.append(event)
+                first = len(self._overflow) == 1
+                reason = ""
+            else:
+                reason = "buffer and overflow full"
         if reason:
-            return self._drop(reason)
+            return self._drop(1, reason)
         if first:
             self._wake_sender.set()
         return True
 
-    def _drop(self, reason: str, exc_info: bool = False) -> bool:
+    def _drop(self, count: int, reason: str, exc_info: bool = False) -> bool:
         with self._lock:
-            self._dropped += 1
+            before = self._dropped
+            self._dropped += count
             dropped = self._dropped
-        # The first drop and then every 1000th: a flood of drops must not flood the log too.
-        if dropped == 1 or dropped % 1000 == 0:
+        # The first drop and then one line per thousand: a flood of drops must not flood the log too.
+        if before == 0 or before // 1000 != dropped // 1000:
             log.warning("clickstream event dropped (%d so far): %s", dropped, reason, exc_info=exc_info)
         return False
 
@@ -210,13 +229,18 @@ class ClickstreamTracker:
     def stats(self) -> TrackerStats:
         with self._lock:
             process = self._process
+            uploader = self._uploader_stats
             return TrackerStats(
                 enabled=self.enabled, sink=self.settings.sink, session_id=self.session_id,
                 queue_size=len(self._outgoing), buffer_size=len(self._unacked), dropped=self._dropped,
-                restarts=len(self._restarts), uploader_pid=process.pid if process else None,
-                uploader_alive=bool(process and process.is_alive()), uploader=self._uploader_stats)
+                overflowed=self._overflowed, uploader_restarts=self._restarts,
+                uploader_pid=process.pid if process else None,
+                uploader_alive=bool(process and process.is_alive()),
+                last_error=uploader.last_error or self._own_error,
+                store_writable=uploader.store_writable and self._own_store_writable,
+                uploader=uploader)
 
-    # -- supervision -------------------------------------------------------------------------
+    # -- the sender thread ---------------------------------------------------------------------
 
     def _open_queues(self) -> None:
         # Unbounded: the unacked buffer's capacity already bounds what can be in flight.
@@ -224,20 +248,44 @@ class ClickstreamTracker:
         self._reports = self._ctx.Queue()
 
     def _sender_loop(self) -> None:
-        while not self._closed:
-            self._wake_sender.wait()
-            time.sleep(SEND_COALESCE)
-            self._wake_sender.clear()
-            with self._lock:
-                if not self._closed:
+        overflow_store = Store(self.settings.store_path)  # this thread's own connection
+        try:
+            while not self._closed:
+                self._wake_sender.wait()
+                time.sleep(SEND_COALESCE)
+                self._wake_sender.clear()
+                with self._lock:
+                    if self._closed:
+                        return
                     self._send_outgoing()
+                    overflow, self._overflow = self._overflow, []
+                if overflow:
+                    self._write_overflow(overflow_store, overflow)
+        finally:
+            overflow_store.close()
 
     def _send_outgoing(self) -> None:
-        """Puts the waiting events on the queue as one message. Caller holds the lock."""
-        if self._outgoing:
-            # Queue.put on an unbounded queue only appends to the queue's own buffer: no blocking.
-            self._events.put(EventsBatch(self._outgoing))
-            self._outgoing = []
+        """Puts the waiting events on the queue in small messages. Caller holds the lock."""
+        # Queue.put on an unbounded queue only appends to the queue's own buffer: no blocking.
+        for chunk in _chunks(self._outgoing):
+            self._events.put(EventsBatch(chunk))
+        self._outgoing = []
+
+    def _write_overflow(self, store: Store, events: list[Event]) -> None:
+        try:
+            store.add(events)
+        except STORE_ERRORS as error:
+            with self._lock:
+                self._own_error = f"cannot write {store.path}: {error}"
+                self._own_store_writable = False
+            self._drop(len(events), f"buffer full and {self._own_error}")
+            return
+        with self._lock:
+            self._overflowed += len(events)
+            self._own_store_writable = True
+        log.debug("buffer full: wrote %d event(s) to the store directly", len(events))
+
+    # -- supervision (monitor thread) -----------------------------------------------------------
 
     def _spawn(self) -> None:
         process = self._ctx.Process(
@@ -246,6 +294,7 @@ class ClickstreamTracker:
         with _without_main_module():
             process.start()
         self._process = process
+        self._spawned_at = self._last_report = time.monotonic()
 
     def _monitor_loop(self) -> None:
         while True:
@@ -261,35 +310,39 @@ class ClickstreamTracker:
                     return
             elif not self._process.is_alive():
                 self._restart()
+            elif self._unacked and time.monotonic() - self._last_report > HANG_TIMEOUT:
+                log.warning("uploader %d sent nothing for %.0f s while %d event(s) wait: it is hung; "
+                            "killing it", self._process.pid, HANG_TIMEOUT, len(self._unacked))
+                self._own_error = "uploader was hung and restarted"
+                self._process.kill()
 
     def _handle_report(self, report: Report) -> None:
         with self._lock:
+            self._last_report = time.monotonic()
             self._uploader_stats = report.stats
             while self._unacked and self._unacked[0][0] <= report.acked:
                 self._unacked.popleft()
 
     def _restart(self) -> None:
         now = time.monotonic()
-        while self._restarts and now - self._restarts[0] > RESTART_WINDOW:
-            self._restarts.popleft()
-        if self._gave_up:
-            return
-        if len(self._restarts) >= MAX_RESTARTS:
-            self._gave_up = True
-            log.error("uploader keeps dying (%d restarts in %.0f s); not restarting it again. "
-                      "Events are kept in memory and spooled at exit.", MAX_RESTARTS, RESTART_WINDOW)
-            return
+        if now - self._spawned_at >= STABLE_AFTER:
+            self._restart_backoff.succeeded()
+        if not self._restart_backoff.ready(now):
+            return  # dying again and again: wait (events stay in memory, overflow goes to the store)
         # Under the lock: shutdown cannot start meanwhile, and nothing tracked from now on can
         # overtake the resent events.
         with self._lock:
             if self._closed:
                 return
-            self._restarts.append(now)
-            log.warning("uploader exited with code %s; restarting it and resending %d event(s)",
-                        self._process.exitcode, len(self._unacked))
+            self._restarts += 1
+            delay = self._restart_backoff.failed(now)
+            log.warning("uploader exited with code %s; restarting it and resending %d event(s) "
+                        "(if it dies again, the next restart waits %.1f s)",
+                        self._process.exitcode, len(self._unacked), delay)
             old_channels = (self._events, self._reports)
             self._open_queues()
-            self._events.put(EventsBatch(list(self._unacked)))  # includes what was still outgoing
+            for chunk in _chunks(list(self._unacked)):  # includes what was still outgoing
+                self._events.put(EventsBatch(chunk))
             self._outgoing = []
             self._spawn()
         _close_channels(*old_channels)
@@ -304,19 +357,25 @@ class ClickstreamTracker:
     def _spool_leftovers(self) -> None:
         """Writes events the uploader never committed (it died or was terminated) to the spool."""
         with self._lock:
-            leftovers = [event for _, event in self._unacked]
+            leftovers = [event for _, event in self._unacked] + self._overflow
             self._unacked.clear()
+            self._overflow = []
         if not leftovers:
             return
+        store = Store(self.settings.store_path)
         try:
-            store = Store(self.settings.store_path)
-            try:
-                store.add(leftovers)
-            finally:
-                store.close()
+            store.add(leftovers)
             log.info("spooled %d event(s) the uploader had not committed", len(leftovers))
-        except Exception:
-            log.exception("could not spool %d event(s) at exit", len(leftovers))
+        except Exception as error:
+            self._drop(len(leftovers), f"could not spool them at exit: {error}")
+            log.error("could not spool %d event(s) at exit: %s", len(leftovers), error)
+        finally:
+            store.close()
+
+
+def _chunks(events: Sequence[Numbered]) -> Iterator[list[Numbered]]:
+    for start in range(0, len(events), MESSAGE_EVENTS):
+        yield list(events[start:start + MESSAGE_EVENTS])
 
 
 def _close_channels(*channels: Any) -> None:
@@ -342,43 +401,3 @@ def _without_main_module() -> Iterator[None]:
     finally:
         for name, value in saved.items():
             setattr(main, name, value)
-
-
-_live_trackers: weakref.WeakSet[ClickstreamTracker] = weakref.WeakSet()
-_atexit_registered = False
-
-
-def _register_exit_hooks(tracker: ClickstreamTracker) -> None:
-    """Shuts live trackers down on interpreter exit."""
-    global _atexit_registered
-    _live_trackers.add(tracker)
-    if not _atexit_registered:
-        _atexit_registered = True
-        atexit.register(_shutdown_all)
-
-
-def _shutdown_all() -> None:
-    for tracker in list(_live_trackers):
-        tracker.shutdown()
-
-
-def stop_trackers_on_signals(signals: tuple[int, ...] = (signal.SIGTERM, signal.SIGINT)) -> None:
-    """Makes SIGTERM and SIGINT shut every live tracker down (bounded) before the signal's earlier
-    handling runs: a chained handler is called, a default one ends the process by the signal.
-    Call it from the main thread."""
-    for signum in signals:
-        previous = signal.getsignal(signum)
-        signal.signal(signum, _make_signal_handler(previous))
-
-
-def _make_signal_handler(previous: Any) -> Any:
-    def handle(signum: int, frame: FrameType | None) -> None:
-        _shutdown_all()
-        if callable(previous):
-            previous(signum, frame)
-        elif previous == signal.SIG_DFL:
-            # Die by the signal as we would have without us.
-            signal.signal(signum, signal.SIG_DFL)
-            signal.raise_signal(signum)
-
-    return handle

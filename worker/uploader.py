@@ -17,11 +17,12 @@ import time
 from collections.abc import Callable
 
 from shared.settings import Settings
+from worker.inbox import ThreadedInbox
 from worker.messages import EventsBatch, Inbox, Numbered, Outbox, Report, Stop, UploaderStats
 from worker.policy import Backoff, FlushPolicy
 from worker.retention import prune
 from worker.sinks import Sink, SinkUnavailable, make_sink
-from worker.store import Store
+from worker.store import DrainLock, Store
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,10 @@ ORPHAN_BUDGET = 3.0
 # Most events taken off the queue per spool transaction: large enough to amortize the commit,
 # small enough that acknowledgements keep flowing under load.
 MAX_RECEIVE = 5000
+# The uploader reports at least this often, so the app can tell a quiet uploader from a hung one.
+HEARTBEAT_INTERVAL = 2.0
+# What a store that cannot be written raises (disk full, read-only folder, locked by another writer).
+STORE_ERRORS = (sqlite3.DatabaseError, OSError)
 
 
 def run_uploader(settings: Settings, events: Inbox, reports: Outbox, log_level: int = logging.INFO) -> None:
@@ -46,10 +51,10 @@ def run_uploader(settings: Settings, events: Inbox, reports: Outbox, log_level: 
                         format="%(asctime)s uploader[%(process)d] %(levelname)s %(name)s: %(message)s")
     try:
         prune(settings.store_path, settings.retention_days)
-    except sqlite3.Error:  # retention is housekeeping: it never keeps the uploader from starting
+    except (sqlite3.Error, OSError):  # retention is housekeeping: it never keeps the uploader from starting
         log.warning("local retention prune failed", exc_info=True)
     parent = multiprocessing.parent_process()
-    uploader = assemble(settings, events, reports,
+    uploader = assemble(settings, ThreadedInbox(events), reports,
                         parent_alive=parent.is_alive if parent else (lambda: True))
     try:
         uploader.run()
@@ -59,8 +64,8 @@ def run_uploader(settings: Settings, events: Inbox, reports: Outbox, log_level: 
 
 def assemble(settings: Settings, events: Inbox, reports: Outbox,
              parent_alive: Callable[[], bool] = lambda: True) -> Uploader:
-    """The uploader with the store, sink, flush policy and backoff the settings ask for."""
-    return Uploader(Store(settings.store_path), make_sink(settings),
+    """The uploader with the store, drain lock, sink, flush policy and backoffs the settings ask for."""
+    return Uploader(Store(settings.store_path), DrainLock(settings.store_path), make_sink(settings),
                     FlushPolicy(settings.batch_size, settings.flush_interval), Backoff(),
                     events, reports, parent_alive=parent_alive)
 
@@ -68,38 +73,54 @@ def assemble(settings: Settings, events: Inbox, reports: Outbox,
 class Uploader:
     """The loop: receive, spool, acknowledge, flush to the sink when the policy says so.
 
-    It is handed every part it uses and owns them (close() closes the sink and the store); time
-    comes from `clock` and waiting goes through `sleep`, so a test drives it with a fake clock and
-    no real waiting.
+    It is handed every part it uses and owns them (close() closes the sink and the store, and
+    releases the drain lock); time comes from `clock` and waiting goes through `sleep`, so a test
+    drives it with a fake clock and no real waiting.
+
+    Only the holder of the store's drain lock sends: a second app on the same data folder spools its
+    events and leaves them to the holder, and takes over when the holder exits. A store that cannot
+    be written is an outage, not a crash: received events stay in memory, unacknowledged, and
+    spooling is retried with backoff.
     """
 
-    def __init__(self, store: Store, sink: Sink, policy: FlushPolicy, backoff: Backoff,
-                 events: Inbox, reports: Outbox,
+    def __init__(self, store: Store, drain_lock: DrainLock, sink: Sink, policy: FlushPolicy,
+                 backoff: Backoff, events: Inbox, reports: Outbox,
                  parent_alive: Callable[[], bool] = lambda: True,
                  clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self._store = store
+        self._drain_lock = drain_lock
         self._sink = sink
         self._policy = policy
         self._backoff = backoff
+        self._store_backoff = dataclasses.replace(backoff, failures=0)
         self._events = events
         self._reports = reports
         self._parent_alive = parent_alive
         self._clock = clock
         self._sleep = sleep
         self._acked = -1
-        self.stats = UploaderStats(spooled=store.pending_count(), quarantined=store.quarantined_count())
-        # Leftovers of an earlier run are due at once: they are sent first.
-        self._oldest: float | None = float("-inf") if self.stats.spooled else None
+        self._unspooled: list[Numbered] = []  # received, not yet committed (the store failed)
+        self._last_report = float("-inf")
+        self._store_error: str | None = None
+        self._sink_error: str | None = None
+        self.stats = UploaderStats()
+        self._oldest: float | None = None  # when the oldest event waiting for the sink was seen
 
     def run(self) -> None:
+        self._drain_lock.try_acquire()  # the first app on a store drains it
+        self._recount()
+        if self.stats.spooled:
+            self._oldest = float("-inf")  # leftovers of an earlier run are due at once
         log.info("uploader started: sink=%s, %d event(s) waiting from before",
                  self._sink.name, self.stats.spooled)
         self._report()
         while True:
             batch, budget = self._receive(self._wait_time())
             if batch:
-                self._spool(batch)
+                self._unspooled.extend(batch)
+            if self._unspooled and self._store_backoff.ready(self._clock()):
+                self._spool()
             if budget is None and not self._parent_alive():
                 log.warning("app process is gone; flushing and exiting")
                 budget = ORPHAN_BUDGET
@@ -108,19 +129,26 @@ class Uploader:
                 return
             if self._flush_due():
                 self._upload_batch(REQUEST_TIMEOUT)
+            if self._clock() - self._last_report >= HEARTBEAT_INTERVAL:
+                self._recount()  # another app on the same store may have added or sent events
+                self._report()  # the app takes a long silence for a hung uploader
 
     def close(self) -> None:
         self._sink.close()
         self._store.close()
+        self._drain_lock.release()
 
     # -- receiving ---------------------------------------------------------------------------
 
     def _wait_time(self) -> float:
         now = self._clock()
-        wait = self._policy.wait(self.stats.spooled, self._oldest_age(now))
-        if wait is not None:
-            wait = max(wait, self._backoff.ready_at - now)
-        return PARENT_CHECK_INTERVAL if wait is None else max(0.0, min(wait, PARENT_CHECK_INTERVAL))
+        waits = [PARENT_CHECK_INTERVAL, self._last_report + HEARTBEAT_INTERVAL - now]
+        flush_wait = self._policy.wait(self.stats.spooled, self._oldest_age(now))
+        if flush_wait is not None:
+            waits.append(max(flush_wait, self._backoff.ready_at - now))
+        if self._unspooled:
+            waits.append(self._store_backoff.ready_at - now)
+        return max(0.0, min(waits))
 
     def _receive(self, timeout: float) -> tuple[list[Numbered], float | None]:
         """Blocks up to `timeout` for a first message, then takes what is already there.
@@ -143,14 +171,50 @@ class Uploader:
         except queue.Empty:
             return batch, None
 
-    def _spool(self, batch: list[Numbered]) -> None:
-        queued = self._store.add([event for _, event in batch])
+    def _spool(self) -> None:
+        """Commits the received events, then acknowledges them; on a store failure keeps them."""
+        batch = self._unspooled
+        try:
+            self._store.add([event for _, event in batch])
+            self._count_spool()
+        except STORE_ERRORS as error:
+            self._store_failed(error)
+            return
+        self._unspooled = []
         self.stats.received += len(batch)
-        self.stats.spooled += queued
-        if queued and self._oldest is None:
+        if self.stats.spooled and self._oldest is None:
             self._oldest = self._clock()
         self._acked = max(self._acked, batch[-1][0])
+        if self._store_error is not None:
+            log.warning("the local store %s can be written again; %d event(s) stored",
+                        self._store.path, len(batch))
+            self._store_error = None
+            self._store_backoff.succeeded()
         self._report()
+
+    def _store_failed(self, error: BaseException) -> None:
+        message = f"cannot write {self._store.path}: {error}"
+        delay = self._store_backoff.failed(self._clock())
+        if message != self._store_error:  # once per distinct problem
+            log.error("%s; %d event(s) kept in memory, retrying in %.1f s",
+                      message, len(self._unspooled), delay)
+        self._store_error = message
+        self._report()
+
+    def _recount(self) -> None:
+        try:
+            self._count_spool()
+        except STORE_ERRORS as error:
+            self._store_failed(error)
+
+    def _count_spool(self) -> None:
+        """Counts come from the store: another app on the same store changes them too."""
+        self.stats.spooled = self._store.pending_count()
+        self.stats.quarantined = self._store.quarantined_count()
+        if self.stats.spooled == 0:
+            self._oldest = None
+        elif self._oldest is None:
+            self._oldest = self._clock()
 
     # -- uploading ---------------------------------------------------------------------------
 
@@ -160,10 +224,15 @@ class Uploader:
     def _flush_due(self) -> bool:
         now = self._clock()
         return (self._backoff.ready(now)
-                and self._policy.due(self.stats.spooled, self._oldest_age(now)))
+                and self._policy.due(self.stats.spooled, self._oldest_age(now))
+                and self._drain_lock.try_acquire())
 
     def _upload_batch(self, timeout: float) -> None:
-        batch = self._store.next_batch(self._sink.max_batch)
+        try:
+            batch = self._store.next_batch(self._sink.max_batch)
+        except STORE_ERRORS as error:
+            self._store_failed(error)
+            return
         if not batch:
             self.stats.spooled, self._oldest = 0, None
             return
@@ -176,43 +245,55 @@ class Uploader:
             log.exception("sink %s failed unexpectedly", self._sink.name)
             self._failed(f"{type(error).__name__}: {error}")
             return
-        self._store.settle(delivery.delivered, delivery.rejected)
-        settled = len(delivery.delivered) + len(delivery.rejected)
+        try:
+            self._store.settle(delivery.delivered, delivery.rejected)
+            self._count_spool()
+        except STORE_ERRORS as error:  # they stay in the outbox: sent again later, deduplicated
+            self._store_failed(error)
+            return
         self.stats.sent += len(delivery.delivered)
-        self.stats.quarantined += len(delivery.rejected)
-        self.stats.spooled = max(0, self.stats.spooled - settled)
         for event_id, reason in delivery.rejected.items():
             log.error("event %s rejected by %s, quarantined: %s", event_id, self._sink.name, reason)
-        if settled:
+        if delivery.delivered or delivery.rejected:
             self._backoff.succeeded()
-            self.stats.last_error = None
+            self._sink_error = None
         else:
             self._failed("no event of the batch was accepted")
-        if self.stats.spooled == 0:
-            self._oldest = None
         self._report()
 
     def _failed(self, error: str) -> None:
         self.stats.failed += 1
         delay = self._backoff.failed(self._clock())
         # One clear line per distinct problem; repeats of the same one go to debug.
-        level = logging.DEBUG if error == self.stats.last_error else logging.WARNING
+        level = logging.DEBUG if error == self._sink_error else logging.WARNING
         log.log(level, "%s; %d event(s) kept in the spool, retrying in %.1f s",
                 error, self.stats.spooled, delay)
-        self.stats.last_error = error
+        self._sink_error = error
         self._report()
 
     def _final_flush(self, deadline: float) -> None:
-        """Spends what is left of the exit budget on uploading the spool."""
-        while self.stats.spooled and (now := self._clock()) < deadline:
-            if not self._backoff.ready(now):
-                self._sleep(max(0.0, min(self._backoff.ready_at, deadline) - now))
-                continue
-            # requests applies a timeout to connecting and to each read: half the rest bounds both.
-            self._upload_batch(max(0.05, (deadline - now) / 2))
+        """Spends what is left of the exit budget on uploading the spool (if this uploader holds it)."""
+        if self._unspooled:
+            self._spool()  # once: if the store still fails, the app writes them itself at exit
+        self._recount()
+        if self.stats.spooled and not self._drain_lock.try_acquire():
+            log.info("another app uploads this store; %d event(s) stay spooled for it",
+                     self.stats.spooled)
+        else:
+            while self.stats.spooled and (now := self._clock()) < deadline:
+                if not self._backoff.ready(now):
+                    self._sleep(max(0.0, min(self._backoff.ready_at, deadline) - now))
+                    continue
+                # requests applies a timeout to connecting and to each read: half the rest bounds both.
+                self._upload_batch(max(0.05, (deadline - now) / 2))
+                if self._store_error is not None:
+                    break
         log.info("uploader stopped: %d sent, %d still spooled", self.stats.sent, self.stats.spooled)
         self._report()
 
     def _report(self) -> None:
+        self._last_report = self._clock()
+        self.stats.last_error = self._store_error or self._sink_error
+        self.stats.store_writable = self._store_error is None
         # A copy: the queue pickles it later, in its feeder thread, while the loop goes on.
         self._reports.put(Report(self._acked, dataclasses.replace(self.stats)))
