@@ -8,7 +8,6 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from _bigquery import bq_settings, table_rows
 
 from shared.event import EventFactory
 from shared.schema import COLUMNS
@@ -19,6 +18,7 @@ from worker.sinks import SinkUnavailable
 from worker.sinks.bigquery import BigQuerySink
 from worker.uploader import Uploader, assemble
 
+from _bigquery import bq_settings, table_rows
 from _emulator import free_port
 from _store import count, query
 from conftest import wait_for

@@ -297,7 +297,8 @@ def test_a_burst_across_two_uploader_kills_stores_every_event(data_dir: Path) ->
 
 def test_a_hung_uploader_is_noticed_killed_and_replaced(data_dir: Path) -> None:
     settings = local_settings(data_dir)
-    tracker = ClickstreamTracker(settings).start()
+    # Shorter than the default (20 s) so the test is quick; still above the 2 s heartbeat.
+    tracker = ClickstreamTracker(settings, hang_timeout=5.0).start()
     try:
         track(tracker, 10)
         assert wait_for(lambda: tracker.get_stats()["buffer_size"] == 0)

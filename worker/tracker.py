@@ -37,8 +37,8 @@ from shared.settings import Settings
 from worker.exit_hooks import shut_down_at_exit
 from worker.messages import EventsBatch, Numbered, Report, Stop, UploaderStats
 from worker.policy import Backoff
-from worker.store import Store
-from worker.uploader import HEARTBEAT_INTERVAL, STORE_ERRORS, run_uploader
+from worker.store import BUSY_TIMEOUT, Store
+from worker.uploader import REQUEST_TIMEOUT, STORE_ERRORS, run_uploader
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +48,10 @@ log = logging.getLogger(__name__)
 DEFAULT_CAPACITY = 20_000
 # Most events in one queue message: a few tens of KB pickle in well under a millisecond.
 MESSAGE_EVENTS = 500
-# No report for this long while events wait means the uploader is hung (it reports every
-# HEARTBEAT_INTERVAL seconds whatever it is doing).
-HANG_TIMEOUT = 5 * HEARTBEAT_INTERVAL
+# No report for this long while events wait means the uploader is hung. It reports every
+# HEARTBEAT_INTERVAL seconds between steps, and its longest step is bounded by a request timeout or
+# the store's busy timeout: twice the longer of those is never reached by a working uploader.
+HANG_TIMEOUT = 2 * max(REQUEST_TIMEOUT, BUSY_TIMEOUT)
 # Kept back from the exit budget for terminating the process and spooling leftovers ourselves.
 EXIT_MARGIN = 0.7
 # Time the uploader gets after its final flush to report and exit before we stop waiting for it.
@@ -90,8 +91,10 @@ class TrackerStats:
 
 
 class ClickstreamTracker:
-    def __init__(self, settings: Settings | None = None, capacity: int = DEFAULT_CAPACITY) -> None:
+    def __init__(self, settings: Settings | None = None, capacity: int = DEFAULT_CAPACITY,
+                 hang_timeout: float = HANG_TIMEOUT) -> None:
         self.settings = settings if settings is not None else Settings.from_env()
+        self._hang_timeout = hang_timeout
         self.session_id = new_session_id()
         self._factory = EventFactory(self.session_id)
         self._capacity = capacity
@@ -310,9 +313,9 @@ class ClickstreamTracker:
                     return
             elif not self._process.is_alive():
                 self._restart()
-            elif self._unacked and time.monotonic() - self._last_report > HANG_TIMEOUT:
+            elif self._unacked and time.monotonic() - self._last_report > self._hang_timeout:
                 log.warning("uploader %d sent nothing for %.0f s while %d event(s) wait: it is hung; "
-                            "killing it", self._process.pid, HANG_TIMEOUT, len(self._unacked))
+                            "killing it", self._process.pid, self._hang_timeout, len(self._unacked))
                 self._own_error = "uploader was hung and restarted"
                 self._process.kill()
 
