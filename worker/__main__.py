@@ -11,7 +11,6 @@ Settings come from the HL_VOX_* environment variables, as for the app. Exit code
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import logging
 import sqlite3
@@ -22,6 +21,7 @@ from typing import TextIO
 
 from shared.cli import EXIT_FAILURE, EXIT_OK, UsageError, parse_args, positive_days, usage_error
 from shared.settings import SINKS, Settings, SettingsError
+from shared.spreadsheet import csv_writer, safe_row
 from worker import export as export_module
 from worker import report as report_module
 from worker import retention
@@ -97,9 +97,9 @@ def _print_report(answers: report_module.Report, fmt: str, out: TextIO) -> None:
         if fmt == "csv":
             # One CSV block per question, each under a line naming it.
             out.write(f"# {question.name}\n")
-            writer = csv.writer(out, lineterminator="\n")
+            writer = csv_writer(out)
             writer.writerow(question.columns)
-            writer.writerows([row[column] for column in question.columns] for row in rows)
+            writer.writerows(safe_row(row[column] for column in question.columns) for row in rows)
         else:
             out.write(f"{question.title}\n")
             out.write(_table(question.columns, rows))
