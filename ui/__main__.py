@@ -16,6 +16,7 @@ from flet.utils import is_linux_server
 
 from shared.cli import EXIT_OK, EXIT_USAGE
 from shared.settings import Settings, SettingsError
+from ui.address import address_problem, port_number
 from ui.app import run_app
 from worker import ClickstreamTracker, stop_trackers_on_signals
 
@@ -33,7 +34,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="serve the app to browsers instead of opening a window")
     parser.add_argument("--host", default=DEFAULT_HOST,
                         help=f"with --web: address to bind (default {DEFAULT_HOST}; 0.0.0.0 for all)")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT,
+    parser.add_argument("--port", type=port_number, default=DEFAULT_PORT,
                         help=f"with --web: port to serve on (default {DEFAULT_PORT})")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging for the app")
     return parser.parse_args(argv)
@@ -55,6 +56,9 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings.from_env()
     except SettingsError as error:
         log.error("Bad setting: %s", error)
+        return EXIT_USAGE
+    if web and (problem := address_problem(args.host, args.port)):
+        log.error("%s", problem)
         return EXIT_USAGE
     tracker = ClickstreamTracker(settings).start()
     # SIGTERM, or Ctrl+C before Flet takes it over, still ends with the bounded flush.
