@@ -19,13 +19,13 @@ from shared.bq_names import id_problems
 from shared.cli import EXIT_FAILURE, EXIT_OK, UsageError, parse_args, positive_days, usage_error
 from shared.settings import Settings, SettingsError
 from worker.bigquery_client import ERRORS, SETUP, Where, clickstream_table, explain, make_client
+from worker.bigquery_views import UNCHANGED, ensure_views
 
 PROG = "setup_bigquery.py"
 DAY_MS = 24 * 60 * 60 * 1000
 # A setup run is interactive: give up after 30 s instead of the client's default 600 s of retries.
 RETRY = bigquery.DEFAULT_RETRY.with_timeout(30.0)
 REQUEST_TIMEOUT = 15.0
-UNCHANGED = "already exists as expected"
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,7 @@ class Target:
     location: str
     endpoint: str | None
     retention_days: int | None
+    views: bool = False
 
     @property
     def dataset_id(self) -> str:
@@ -83,6 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--retention-days", type=positive_days, metavar="N",
                         help="delete partitions older than N days (30 is a sensible choice); "
                              "also updates an existing table. Default: keep data forever")
+    parser.add_argument("--views", action="store_true",
+                        help="also create a view per report question (report_<question>) for "
+                             "dashboards; safe to run again")
     parser.add_argument("--dry-run", action="store_true",
                         help="print what would be created and make no request")
     return parser
@@ -103,7 +107,7 @@ def resolve_target(args: argparse.Namespace) -> Target:
                     table=args.table if args.table is not None else settings.bq_table,
                     location=args.location if args.location is not None else settings.bq_location,
                     endpoint=args.endpoint or settings.bq_endpoint,
-                    retention_days=args.retention_days)
+                    retention_days=args.retention_days, views=args.views)
     problems = id_problems(target.project, target.dataset, target.table)
     if not target.location.strip():
         problems.append("location is empty: use e.g. US, EU or europe-west1")
@@ -139,7 +143,11 @@ def set_up(client: bigquery.Client, target: Target) -> int:
           f"{'created' if dataset_created else 'already exists'}")
     print(f"Table {target.table_id}: {outcome}")
     print_table(table)
-    if not dataset_created and outcome == UNCHANGED:
+    views = ensure_views(client, target.dataset_id, target.table_id, RETRY, REQUEST_TIMEOUT) \
+        if target.views else []
+    for view_id, view_outcome in views:
+        print(f"View {view_id}: {view_outcome}")
+    if not dataset_created and outcome == UNCHANGED and all(o == UNCHANGED for _, o in views):
         print("Nothing to do: nothing was changed.")
     return EXIT_OK
 

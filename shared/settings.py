@@ -43,6 +43,7 @@ class Settings:
     flush_interval: float = 2.0
     data_dir: Path = field(default_factory=default_data_dir)
     sound_dir: Path | None = None
+    experiments_path: Path | None = None  # None: the experiments file that ships with the app
     retention_days: int = 30
 
     @property
@@ -80,6 +81,7 @@ class Settings:
                                   low=0.05, high=3600.0),
             data_dir=_path(env, "HL_VOX_DATA_DIR") or default_data_dir(),
             sound_dir=_path(env, "HL_VOX_SOUND_DIR"),
+            experiments_path=_existing_file(env, "HL_VOX_EXPERIMENTS"),
             retention_days=_int(env, "HL_VOX_RETENTION_DAYS", default.retention_days,
                                 low=1, high=3650),
         )
@@ -98,6 +100,13 @@ def _text(env: Mapping[str, str], name: str) -> str | None:
 def _path(env: Mapping[str, str], name: str) -> Path | None:
     value = _text(env, name)
     return Path(value).expanduser() if value else None
+
+
+def _existing_file(env: Mapping[str, str], name: str) -> Path | None:
+    path = _path(env, name)
+    if path is not None and not path.is_file():
+        raise SettingsError(f"{name}={str(path)!r} is not a file")
+    return path
 
 
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:

@@ -80,6 +80,32 @@ EVENTS: list[Event] = [
     event("edge", NOW - 30 * DAY - timedelta(microseconds=1), "timeleft_button",
           {"remaining_time": "00:01:00"}),
     event("ancient", NOW - 40 * DAY, "shoot_gun_button", {"weapon": "awp"}),
+    # Metrics, yesterday afternoon (inside --days 1, outside today's hours) and earlier in March.
+    event("metrics", yesterday("13:00:00"), "application", event_type="app_start"),
+    event("metrics", yesterday("13:01:00"), "start_button", {"error": "ValueError", "where": "on_start"},
+          "app_error"),
+    event("metrics", yesterday("13:02:00"), "start_button",
+          {"error": "ValueError", "where": "on_start", "count": 5}, "app_error"),
+    event("metrics", yesterday("13:03:00"), "stats_button", {"error": "OSError", "where": "stats"},
+          "app_error"),
+    event("metrics", yesterday("13:04:00"), "stats_button",
+          {"error": "OSError", "where": "stats", "count": "many"}, "app_error"),
+    event("metrics", yesterday("13:05:00"), "timer", {"late_ms": 3.2}, "timer_finished"),
+    event("metrics", yesterday("13:06:00"), "timer", {"late_ms": 10}, "timer_finished"),
+    event("metrics", yesterday("13:07:00"), "timer", {"late_ms": 1.5}, "timer_finished"),
+    event("metrics", yesterday("13:08:00"), "timer", {"late_ms": 7.4, "pauses": 2}, "timer_finished"),
+    event("metrics", yesterday("13:09:00"), "timer", {"late_ms": "12"}, "timer_finished"),  # not a number
+    event("metrics", yesterday("13:10:00"), "timer", {"late_ms": True}, "timer_finished"),
+    event("metrics", yesterday("13:11:00"), "timer", {"duration": "00:00:05"}, "timer_finished"),
+    event("metrics", "2025-03-07T09:00:00+00:00", "timer", {"late_ms": 4}, "timer_finished"),
+    event("metrics", "2025-03-07T09:30:00+00:00", "timer", {"late_ms": 6.2}, "timer_finished"),
+    event("metrics", yesterday("13:12:00"), "audio", {"sound": "shot", "latency_ms": 20}, "sound_played"),
+    event("metrics", yesterday("13:13:00"), "audio", {"sound": "shot", "latency_ms": 35.7},
+          "sound_played"),
+    event("metrics", yesterday("13:14:00"), "audio", {"sound": "ending", "latency_ms": 80.3},
+          "sound_played"),
+    event("metrics", "2025-03-08T10:00:00+00:00", "audio", {"sound": "shot", "latency_ms": 15},
+          "sound_played"),
 ]
 
 
@@ -113,7 +139,46 @@ def expected_report(events: list[Event], days: int | None, now: datetime) -> Rep
         "weapon_popularity": [{"weapon": w, "usage_count": n}
                               for w, n in sorted(weapons.items(), key=lambda kv: (-kv[1], kv[0]))],
         "hourly_today": [{"hour": h, "event_count": n} for h, n in sorted(hours.items())],
+        "errors": expected_errors([e for e, _ in kept]),
+        "timer_accuracy": expected_percentiles(kept, "timer_finished", "late_ms", "finishes"),
+        "sound_latency": expected_percentiles(kept, "sound_played", "latency_ms", "samples"),
     }
+
+
+def expected_errors(events: list[Event]) -> list[Row]:
+    counts: Counter[tuple[str | None, str | None, str]] = Counter()
+    for e in events:
+        if e.event_type == "app_error":
+            count = json.loads(e.metadata or "{}").get("count")
+            weight = count if isinstance(count, int) and not isinstance(count, bool) else 1
+            key = (json_extract_scalar(e.metadata, "error"), json_extract_scalar(e.metadata, "where"),
+                   e.component)
+            counts[key] += weight
+    ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0][0] or "", kv[0][1] or "", kv[0][2]))
+    return [{"error": error, "place": place, "component": component, "error_count": n}
+            for (error, place, component), n in ordered]
+
+
+def percentile_cont(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * fraction
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (position - low) * (ordered[high] - ordered[low])
+
+
+def expected_percentiles(kept: list[tuple[Event, datetime]], event_type: str, key: str,
+                         count_column: str) -> list[Row]:
+    by_day: dict[str, list[float]] = {}
+    for e, t in kept:
+        value = json.loads(e.metadata or "{}").get(key) if e.event_type == event_type else None
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            by_day.setdefault(t.date().isoformat(), []).append(float(value))
+    unit = key
+    return [{"day": day, count_column: len(values),
+             f"median_{unit}": round(percentile_cont(values, 0.5), 1),
+             f"p95_{unit}": round(percentile_cont(values, 0.95), 1)}
+            for day, values in sorted(by_day.items())]
 
 
 def json_extract_scalar(metadata: str | None, key: str) -> str | None:
@@ -193,6 +258,15 @@ def test_answers_to_the_tricky_cases(store_path) -> None:
         {"component": "change_background_button", "click_count": 2},
         {"component": "pause_button", "click_count": 2},
         {"component": "start_button", "click_count": 2}]
+    assert report["errors"] == [
+        {"error": "ValueError", "place": "on_start", "component": "start_button", "error_count": 6},
+        {"error": "OSError", "place": "stats", "component": "stats_button", "error_count": 2}]
+    # 1.5, 3.2, 7.4, 10: the median lies between 3.2 and 7.4, the 95th between 7.4 and 10.
+    assert report["timer_accuracy"] == [
+        {"day": "2025-03-07", "finishes": 2, "median_late_ms": 5.1, "p95_late_ms": 6.1},
+        {"day": "2025-03-09", "finishes": 4, "median_late_ms": 5.3, "p95_late_ms": 9.6}]
+    assert report["sound_latency"][-1] == {"day": "2025-03-09", "samples": 3, "median_latency_ms": 35.7,
+                                           "p95_latency_ms": 75.8}
     last_30_days = {row["session_id"]: row["total_events"]
                     for row in local_report(store_path, 30, now=NOW)["sessions"]}
     assert last_30_days["edge"] == 1 and "ancient" not in last_30_days

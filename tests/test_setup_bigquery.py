@@ -453,3 +453,38 @@ def test_unknown_project(capsys):
     err = capsys.readouterr().err
     assert "Not found: Project my-project" in err
     assert "gcloud projects list" in err
+
+
+@pytest.mark.emulator
+def test_views_give_the_report_and_a_second_run_changes_nothing(emulator, bq_client, dataset_name,
+                                                                capsys, tmp_path) -> None:
+    from shared.event import EventFactory
+    from worker.questions import QUESTIONS, VIEW_PREFIX
+    from worker.report import bigquery_report
+
+    from _bigquery import bq_settings
+
+    assert run_setup(emulator, dataset_name, "--views") == 0
+    table_id = f"{PROJECT}.{dataset_name}.clickstream"
+    out = capsys.readouterr().out
+    assert out.count(": created") == len(QUESTIONS) + 2  # the dataset, the table and each view
+    factory = EventFactory("view-session")
+    events = [factory.make("app_start", "application"),
+              factory.make("button_click", "shoot_gun_button", {"weapon": "awp"}),
+              factory.make("app_error", "stats_button", {"error": "OSError", "where": "stats"})]
+    assert bq_client.insert_rows_json(table_id, [e.row() for e in events],
+                                      row_ids=[e.event_id for e in events]) == []
+    report = bigquery_report(bq_settings(tmp_path, table_id, emulator.endpoint))
+    for question in QUESTIONS:
+        view_id = f"{PROJECT}.{dataset_name}.{VIEW_PREFIX}{question.name}"
+        rows = [dict(row.items()) for row in bq_client.query(f"SELECT * FROM `{view_id}`").result()]
+        assert rows == report[question.name], question.name
+    views_before = {q.name: bq_client.get_table(f"{PROJECT}.{dataset_name}.{VIEW_PREFIX}{q.name}").etag
+                    for q in QUESTIONS}
+
+    assert run_setup(emulator, dataset_name, "--views") == 0
+    out = capsys.readouterr().out
+    assert "Nothing to do: nothing was changed." in out and ": created" not in out
+    assert views_before == {
+        q.name: bq_client.get_table(f"{PROJECT}.{dataset_name}.{VIEW_PREFIX}{q.name}").etag
+        for q in QUESTIONS}

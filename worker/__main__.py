@@ -1,6 +1,7 @@
 """Command line for the clickstream: report, export and prune.
 
     python -m worker report [--sink local|bigquery] [--format table|json|csv] [--days N]
+                            [--experiment NAME]
     python -m worker export --format csv|jsonl [--output FILE]
     python -m worker prune [--days N]
 
@@ -11,6 +12,7 @@ Settings come from the HL_VOX_* environment variables, as for the app. Exit code
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import sqlite3
@@ -19,12 +21,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from shared import experiments
 from shared.cli import EXIT_FAILURE, EXIT_OK, UsageError, parse_args, positive_days, usage_error
 from shared.settings import SINKS, Settings, SettingsError
 from shared.spreadsheet import csv_writer, safe_row
+from worker import experiment_report, retention
 from worker import export as export_module
 from worker import report as report_module
-from worker import retention
 
 PROG = "python -m worker"
 REPORT_FORMATS = ("table", "json", "csv")
@@ -49,11 +52,13 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description=(__doc__ or "").split("\n")[0])
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
-    report = commands.add_parser("report", help="the four clickstream questions")
+    report = commands.add_parser("report", help="the clickstream questions, or one experiment")
     report.add_argument("--sink", choices=SINKS, help="where to ask (default: HL_VOX_SINK)")
     report.add_argument("--format", choices=REPORT_FORMATS, default="table")
     report.add_argument("--days", type=positive_days, metavar="N",
                         help="only events of the last N days (default: all)")
+    report.add_argument("--experiment", metavar="NAME",
+                        help="compare the variants of this A/B experiment instead")
     report.set_defaults(command=_report)
 
     export = commands.add_parser("export", help="write the local store's events to a file")
@@ -69,14 +74,60 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _report(args: argparse.Namespace, settings: Settings) -> int:
-    sink = args.sink or settings.sink
-    if sink == "bigquery":
-        _check_bigquery_settings(settings)
+    if args.experiment is not None:
+        return _experiment(args, settings)
+    if _sink(args, settings) == "bigquery":
         answers = report_module.bigquery_report(settings, args.days)
     else:
         answers = report_module.local_report(settings.store_path, args.days)
     _print_report(answers, args.format, sys.stdout)
     return EXIT_OK
+
+
+def _sink(args: argparse.Namespace, settings: Settings) -> str:
+    sink: str = args.sink or settings.sink
+    if sink == "bigquery":
+        _check_bigquery_settings(settings)
+    return sink
+
+
+def _experiment(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        question = experiment_report.question(args.experiment)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    if _sink(args, settings) == "bigquery":
+        rows = report_module.ask_bigquery(settings, [question], args.days)[question.name]
+    else:
+        rows = report_module.ask_local(settings.store_path, [question], args.days)[question.name]
+    result = experiment_report.compare(args.experiment, rows, _declared_variants(settings, args.experiment))
+    out = sys.stdout
+    if args.format == "json":
+        json.dump(result.as_dict(), out, indent=2)
+        out.write("\n")
+        return EXIT_OK
+    table = [dataclasses.asdict(figures) for figures in result.variants]
+    if args.format == "csv":
+        writer = csv_writer(out)
+        writer.writerow(experiment_report.COLUMNS)
+        writer.writerows(safe_row(row[column] for column in experiment_report.COLUMNS) for row in table)
+    else:
+        out.write(f"Experiment {result.experiment}\n")
+        out.write(_table(experiment_report.COLUMNS, table))
+    for comparison in result.comparisons:
+        out.write(f"{'# ' if args.format == 'csv' else ''}{comparison.variant} vs {comparison.control}: "
+                  f"{comparison.verdict}\n")
+    return EXIT_OK
+
+
+def _declared_variants(settings: Settings, name: str) -> list[str]:
+    """The experiment's variants in the order of the experiments file (the first is the control);
+    empty when the file no longer declares it."""
+    try:
+        declared = experiments.load(settings.experiments_path)
+    except experiments.ExperimentsError:
+        return []
+    return next(([v.name for v in e.variants] for e in declared if e.name == name), [])
 
 
 def _check_bigquery_settings(settings: Settings) -> None:
@@ -109,7 +160,7 @@ def _table(columns: Sequence[str], rows: list[report_module.Row]) -> str:
     """Aligned text: numbers to the right, text to the left."""
     cells = [[str(row[column]) for column in columns] for row in rows]
     widths = [max([len(column)] + [len(line[i]) for line in cells]) for i, column in enumerate(columns)]
-    numeric = [bool(rows) and all(isinstance(row[column], int) for row in rows) for column in columns]
+    numeric = [bool(rows) and all(isinstance(row[column], int | float) for row in rows) for column in columns]
 
     def line(values: Sequence[str]) -> str:
         return "  ".join(value.rjust(width) if right else value.ljust(width)
