@@ -18,13 +18,14 @@ import subprocess
 import tempfile
 import wave
 import zlib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
-from ui.soundpack import ASSETS_DIR, ENDINGS, UI_EFFECTS, WEAPONS
+from ui.soundpack import ASSETS_DIR, DEPLOY_PARTS, ENDINGS, UI_EFFECTS
 from ui.vox import VOX_WORDS
+from ui.weapons import WEAPONS
 
 log = logging.getLogger("make_assets")
 
@@ -159,6 +160,10 @@ def boltpull(weapon: str) -> Signal:
         (0.30, slide(rng, 0.08, 1200, 6000)),
         (0.37, 1.5 * click(rng, 1500, 0.06)),
     ], 0.50), peak=0.7)
+
+
+# The synthesizer of each part a weapon plays when drawn (ui.soundpack.DEPLOY_PARTS lists them per weapon).
+DEPLOY_SOUNDS: dict[str, Callable[[str], Signal]] = {"deploy": deploy, "boltpull": boltpull}
 
 
 def blips(freqs: list[float], length: float = 0.07, gap: float = 0.02) -> Signal:
@@ -361,8 +366,8 @@ def write_synthesized(root: Path) -> None:
     for weapon in WEAPONS:
         for variant in (1, 2):
             write_wav(sounds / "weapons" / weapon / f"shot{variant}.wav", shot(weapon, variant))
-        write_wav(sounds / "weapons" / weapon / "deploy.wav", deploy(weapon))
-    write_wav(sounds / "weapons" / "m4a1" / "boltpull.wav", boltpull("m4a1"))
+        for part in DEPLOY_PARTS.get(weapon, ("deploy",)):
+            write_wav(sounds / "weapons" / weapon / f"{part}.wav", DEPLOY_SOUNDS[part](weapon))
     for name in ENDINGS:
         write_wav(sounds / "endings" / f"{name}.wav", ending(name))
     for name in SKIES:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -37,8 +38,12 @@ def app_env(data_dir: Path, **extra: str) -> dict[str, str]:
 
 
 def read_store(data_dir: Path) -> list[Row]:
-    """Every event in the local store, in the order they were tracked."""
-    with sqlite3.connect(data_dir / "clickstream.sqlite3") as db:
+    """Every event in the local store, in the order they were tracked (none before it exists)."""
+    path = data_dir / "clickstream.sqlite3"
+    if not path.exists():
+        return []
+    # Read-only: a test never creates or changes the app's store.
+    with contextlib.closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as db:
         rows = db.execute("SELECT session_id, event_type, component, metadata FROM clickstream "
                           "ORDER BY timestamp").fetchall()
     return [Row(sid, etype, comp, json.loads(meta) if meta is not None else None)
@@ -59,10 +64,10 @@ class AppProcess:
     def __init__(self, args: list[str], env: dict[str, str], log_path: Path,
                  python: str = sys.executable) -> None:
         self.log_path = log_path
-        self._log = open(log_path, "wb")
-        self.process = subprocess.Popen([python, "-m", "ui", *args], cwd=REPO, env=env,
-                                        stdout=self._log, stderr=subprocess.STDOUT,
-                                        start_new_session=True)
+        with open(log_path, "wb") as log:  # the app writes to its own copy of the file descriptor
+            self.process = subprocess.Popen([python, "-m", "ui", *args], cwd=REPO, env=env,
+                                            stdout=log, stderr=subprocess.STDOUT,
+                                            start_new_session=True)
 
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -74,10 +79,7 @@ class AppProcess:
         return self.wait(timeout)
 
     def wait(self, timeout: float) -> int:
-        try:
-            return self.process.wait(timeout)
-        finally:
-            self._log.close()
+        return self.process.wait(timeout)
 
     def group_alive(self) -> bool:
         """Whether any process of the app's group (e.g. the uploader) is still running."""
@@ -100,12 +102,9 @@ class AppProcess:
 
     def kill_group(self) -> None:
         """Last-resort clean-up after a failed test."""
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         self.process.wait(5)
-        self._log.close()
 
 
 class WebServer(AppProcess):

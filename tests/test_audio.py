@@ -72,7 +72,7 @@ def quiet_runs(samples: np.ndarray) -> list[tuple[int, int]]:
     """(start, length) of every stretch of silence."""
     quiet = np.concatenate([[False], np.abs(samples.astype(int)) <= QUIET, [False]])
     edges = np.flatnonzero(np.diff(quiet.astype(int)))
-    return list(zip(edges[::2].tolist(), (edges[1::2] - edges[::2]).tolist()))
+    return list(zip(edges[::2].tolist(), (edges[1::2] - edges[::2]).tolist(), strict=True))
 
 
 def speech_gaps_ms(output: np.ndarray, frames: int) -> tuple[int, list[float]]:

@@ -10,8 +10,8 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pytest
 
@@ -154,7 +154,7 @@ def amber_pixels(window) -> int:
     except BadMatch:  # the window exists but is not mapped yet
         return 0
     blue, green, red = data[0::4], data[1::4], data[2::4]  # 24-bit visuals come as BGRx
-    return sum(1 for b, g, r in zip(blue, green, red) if r > 200 and 120 < g < 200 and b < 90)
+    return sum(1 for b, g, r in zip(blue, green, red, strict=True) if r > 200 and 120 < g < 200 and b < 90)
 
 
 def save_png(window, path: Path, settled: bool = False, timeout: float = 5.0) -> None:

@@ -15,7 +15,7 @@ from shared.event import Event, EventFactory
 from shared.experiments import DEFAULT_FILE, ExperimentsError, assign, load, parse
 from worker.__main__ import main
 from worker.experiment_report import MIN_STARTS, compare, question, two_proportion_p_value
-from worker.report import ask_bigquery, ask_local
+from worker.report import Row, ask_bigquery, ask_local
 from worker.store import Store
 
 from _bigquery import bq_settings
@@ -126,7 +126,7 @@ def test_local_counts_match_the_oracle_and_the_verdict_follows(experiment_store:
 
 
 def test_few_starts_say_not_enough_data() -> None:
-    few = [{"variant": "a", "sessions": 3, "timers_started": MIN_STARTS - 1, "timers_finished": 2,
+    few: list[Row] = [{"variant": "a", "sessions": 3, "timers_started": MIN_STARTS - 1, "timers_finished": 2,
             "clicks": 9}, {"variant": "b", "sessions": 3, "timers_started": 40, "timers_finished": 40,
                            "clicks": 9}]
     (comparison,) = compare("x", few).comparisons

@@ -1,6 +1,6 @@
 import pytest
 
-from ui.timer import CountdownTimer, TimerEvent, TimerState
+from ui.timer import COUNTDOWN_SECONDS, CountdownTimer, TimerEvent, TimerState
 
 
 class FakeClock:
@@ -64,7 +64,7 @@ def test_a_full_run_reports_every_second_one_countdown_and_one_finish(timer, clo
 
 
 def test_slow_ticks_do_not_drift(timer, clock) -> None:
-    """The original slept 1 s per tick and lost the work time each tick; a deadline cannot."""
+    """A ticker that sleeps 1 s per tick loses the work time of every tick; a deadline cannot."""
     timer.start(3600)
     for _ in range(1000):
         clock.advance(1.25)  # a ticker that is always a quarter second late
@@ -135,6 +135,16 @@ def test_one_late_poll_after_the_end_reports_all_three(timer, clock) -> None:
                             TimerEvent("finished", 0)]
 
 
+def test_a_run_never_polled_before_its_end_still_reports_its_zero(timer, clock) -> None:
+    timer.start(6)
+    timer.poll()
+    clock.advance(9)
+    timer.poll()
+    timer.start(3)  # the display of the old run was 0 already; the new run's 0 is still reported
+    clock.advance(5)
+    assert timer.poll() == [TimerEvent("display", 0), TimerEvent("finished", 0)]
+
+
 def test_late_ticker_still_sees_every_event(timer, clock) -> None:
     timer.start(12)
     events = run_ticker(timer, clock, lateness=0.3)
@@ -155,13 +165,13 @@ def test_a_run_exactly_as_long_as_the_threshold_counts_down_at_once(timer, clock
     assert timer.poll() == [TimerEvent("display", 5), TimerEvent("countdown", 5)]
 
 
-def test_custom_threshold(clock) -> None:
-    timer = CountdownTimer(clock=clock, countdown_threshold=3)
+def test_the_countdown_comes_countdown_seconds_before_the_end(timer, clock) -> None:
     timer.start(10)
-    clock.advance(6.5)
-    assert timer.poll() == [TimerEvent("display", 4)]
+    clock.advance(10 - COUNTDOWN_SECONDS - 0.5)
+    assert timer.poll() == [TimerEvent("display", COUNTDOWN_SECONDS + 1)]
     clock.advance(0.5)
-    assert timer.poll() == [TimerEvent("display", 3), TimerEvent("countdown", 3)]
+    assert timer.poll() == [TimerEvent("display", COUNTDOWN_SECONDS),
+                            TimerEvent("countdown", COUNTDOWN_SECONDS)]
 
 
 def test_start_while_running_restarts_one_countdown(timer, clock) -> None:

@@ -3,7 +3,7 @@ import random
 import pytest
 
 from shared.timefmt import MAX_SECONDS
-from ui.vox import SILENCE_SECONDS, VOX_WORDS, countdown_words, number_words, time_left_words
+from ui.vox import SILENCE_SECONDS, VOX_WORDS, number_words, time_left_words
 
 
 def sentence(words: list[str]) -> str:
@@ -57,17 +57,10 @@ def test_time_left_uses_a_comma_silence_token() -> None:
                                      "seconds", "remaining"]
 
 
-def test_countdown_words() -> None:
-    assert countdown_words() == ["five", "four", "three", "two", "one"]
-    assert countdown_words(3) == ["three", "two", "one"]
-    assert countdown_words(21)[:3] == ["twenty", "one", "twenty"]
-
-
 def test_vox_words_cover_everything_the_builders_say_and_nothing_more() -> None:
     rng = random.Random(5)
     samples = list(range(0, 7300)) + [rng.randrange(MAX_SECONDS + 1) for _ in range(3000)]
     produced = {word for seconds in samples for word in time_left_words(seconds)}
     produced |= {word for n in range(100) for word in number_words(n)}
-    produced |= set(countdown_words(99))
     assert produced - set(SILENCE_SECONDS) == VOX_WORDS
     assert not VOX_WORDS & set(SILENCE_SECONDS)

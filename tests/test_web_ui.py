@@ -1,27 +1,31 @@
-"""The web app in a real headless Chromium: every control, two independent tabs, a clean stop, and
-exactly the expected clickstream in the local store afterwards.
+"""The web app in a real headless Chromium: every control, the Stats view, two independent tabs,
+a clean stop, and exactly the expected clickstream in the local store.
 
-One server serves the whole module; the tests run in file order and the last one stops the server
-and checks everything the earlier ones did.
+One server serves most tests of the module, but no test expects anything of another: each opens its
+own tabs and checks only its own sessions (the ones that started after it began), and the Stats
+test compares with what the store held before its clicks. The stop tests run their own server.
+Every test passes alone and in any order.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
 import signal
 import time
+from collections import Counter
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
-from _app_server import REPO, WebServer, by_session, read_store
-from _browser import chromium_path, launch, open_app
-from conftest import missing_part
-from shared.timefmt import parse_time_input
+from shared.timefmt import TimeInputError, normalize_time_input, parse_time_input
 from ui.soundpack import SoundPack
+from ui.stats_data import SESSIONS_SHOWN
+
+from _app_server import REPO, Row, WebServer, by_session, read_store
+from _browser import chromium_path, launch, open_app
+from conftest import missing_part, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -61,13 +65,15 @@ def server(data_dir: Path) -> Iterator[WebServer]:
     try:
         app.wait_ready()
         yield app
+        app.stop(signal.SIGTERM)
     finally:
         if app.process.poll() is None or app.group_alive():
             app.kill_group()
 
 
-@pytest.fixture(scope="module")
-def context(browser, server: WebServer) -> Iterator[object]:
+@pytest.fixture
+def context(browser) -> Iterator[object]:
+    """A test's own browser context: its tabs close when the test ends."""
     ctx = browser.new_context(viewport={"width": 900, "height": 800})
     yield ctx
     ctx.close()
@@ -82,29 +88,58 @@ def button(page, name: str):
 
 
 def type_time(page, text: str, attempts: int = 3) -> None:
-    """Types as a user would: Flutter drops text filled into a field it has not focused yet, which
-    on a loaded machine can happen even right after the click, so the text is checked and retyped."""
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    """Types into an idle timer's field as a user would, until the app shows that it got the text:
+    the preview of a valid time, the message of a bad one. Flutter drops text filled into a field it
+    has not focused yet, which on a loaded machine can happen even right after the click, so the
+    text is retyped."""
+    from playwright.sync_api import expect
 
+    try:
+        reaction = page.get_by_text(normalize_time_input(text), exact=True)
+    except TimeInputError as error:
+        reaction = page.get_by_text(str(error), exact=True)
     field = page.get_by_label(TIME_FIELD)
     for _ in range(attempts):
         field.click()
         field.fill(text)
         try:
-            page.wait_for_function("([el, text]) => el.value === text", arg=[field.element_handle(), text],
-                                   timeout=1500)
+            expect(reaction).to_be_visible(timeout=1500)
             return
-        except PlaywrightTimeout:
+        except AssertionError:
             continue
-    raise AssertionError(f"the time field never took {text!r}")
+    raise AssertionError(f"the app never took {text!r} from the time field")
 
 
-def wait_for_log(server: WebServer, pattern: str, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not re.search(pattern, server.log_text()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"server log never matched {pattern!r}:\n{server.log_text()[-3000:]}")
-        time.sleep(0.1)
+def wait_for_log(server: WebServer, pattern: str, since: int = 0, timeout: float = 5.0) -> None:
+    """Waits for a line matching `pattern` in the server's log after its first `since` characters."""
+    if not wait_for(lambda: re.search(pattern, server.log_text()[since:]) is not None, timeout):
+        raise AssertionError(f"server log never matched {pattern!r}:\n{server.log_text()[-3000:]}")
+
+
+def session_ids(data_dir: Path) -> set[str]:
+    return {row.session_id for row in read_store(data_dir)}
+
+
+def own_sessions(data_dir: Path, known: set[str], events: list[int],
+                 timeout: float = 5.0) -> list[list[Row]]:
+    """The sessions not in `known`, in the order they started, once the store holds (at least)
+    `events[i]` events of the i-th: a click reaches the store a moment after it happened."""
+    def found() -> list[list[Row]]:
+        return [session for session in by_session(read_store(data_dir))
+                if session[0].session_id not in known]
+
+    def complete() -> bool:
+        sessions = found()
+        return len(sessions) == len(events) and all(
+            len(session) >= count for session, count in zip(sessions, events, strict=True))
+
+    if not wait_for(complete, timeout):
+        raise AssertionError(f"expected sessions of {events} events, the store has {found()}")
+    return found()
+
+
+def clicks(session: list[Row]) -> list[tuple[str, str, dict | None]]:
+    return [(row.event_type, row.component, row.metadata) for row in session]
 
 
 def refresh_until(page, text: str, timeout: float = 5.0) -> None:
@@ -132,9 +167,10 @@ def settled_screenshot(page, path: Path, timeout: float = 5.0) -> None:
     path.write_bytes(shot)
 
 
-def test_every_control_works(server: WebServer, context) -> None:
+def test_every_control_works(server: WebServer, data_dir: Path, context) -> None:
     from playwright.sync_api import expect
 
+    known, log_start = session_ids(data_dir), len(server.log_text())
     page = open_app(context, server.url)
     expect(display(page)).to_have_text("00:25:00")
     expect(button(page, "Pause")).to_be_disabled()
@@ -169,7 +205,7 @@ def test_every_control_works(server: WebServer, context) -> None:
     expect(button(page, "Pause")).to_be_enabled()
     button(page, "Time left").click()
     # The announcement plays in the browser; Reset would stop it, so let it start first.
-    wait_for_log(server, r"browser audio speech \d+: playing")
+    wait_for_log(server, r"browser audio speech \d+: playing", since=log_start)
     button(page, "Reset").click()
     expect(display(page)).to_have_text("00:01:00")
     expect(button(page, "Pause")).to_be_disabled()
@@ -186,18 +222,51 @@ def test_every_control_works(server: WebServer, context) -> None:
     page.screenshot(path=str(ARTIFACTS / "web-app.png"))
 
     # Sounds play in the browser: the tab's players report back to the server.
-    wait_for_log(server, r"browser audio /sounds/ui/start\.wav: playing")
-    wait_for_log(server, r"browser audio /sounds/weapons/m4a1/shot\d\.wav: playing")
-    wait_for_log(server, r"browser audio /sounds/endings/\w+\.wav: playing")
+    wait_for_log(server, r"browser audio /sounds/ui/start\.wav: playing", since=log_start)
+    wait_for_log(server, r"browser audio /sounds/weapons/m4a1/shot\d\.wav: playing", since=log_start)
+    wait_for_log(server, r"browser audio /sounds/endings/\w+\.wav: playing", since=log_start)
+
+    [session] = own_sessions(data_dir, known, [12])
+    [timeleft] = [row for row in session if row.component == "timeleft_button"]
+    assert re.fullmatch(r"00:00:5\d", (timeleft.metadata or {})["remaining_time"])
+    assert session.index(timeleft) == 8  # after Resume, before Reset
+    assert clicks([row for row in session if row != timeleft]) == [
+        ("app_start", "application", None),
+        ("button_click", "change_background_button", None),
+        ("weapon_select", "weapon_dropdown", {"weapon": "m4a1"}),
+        ("button_click", "shoot_gun_button", {"weapon": "m4a1"}),
+        ("input_error", "time_input", {"message": BAD_INPUT_MESSAGE}),
+        ("button_click", "start_button", {"time_input": "00:01:00"}),
+        ("button_click", "pause_button", {"is_paused": True}),
+        ("button_click", "pause_button", {"is_paused": False}),
+        ("button_click", "reset_button", None),
+        ("button_click", "start_button", {"time_input": "00:00:03"}),
+        ("timer_finished", "timer", {"duration": "00:00:03"}),
+    ]
 
 
-def test_stats_view_counts_the_clicks_while_the_timer_runs(server: WebServer, context) -> None:
-    """A new tab opens Stats: the first tab's clicks are in the store by now (exact counts); this
-    tab's own Start and Stats clicks arrive moments later, which Refresh picks up."""
+def click_counts(rows: list[Row]) -> Counter[str]:
+    """What the Stats view's first two charts count: clicks per component, uses per weapon."""
+    counts = Counter(row.component for row in rows if row.event_type == "button_click")
+    counts.update(row.metadata["weapon"] for row in rows
+                  if row.component in ("shoot_gun_button", "weapon_dropdown") and row.metadata)
+    return counts
+
+
+def test_stats_view_counts_the_clicks_while_the_timer_runs(server: WebServer, data_dir: Path,
+                                                           context) -> None:
+    """Stats shows every event in the store: what was there before this test plus this tab's clicks
+    (its Stats click arrives moments after the view opened, which Refresh picks up)."""
     from playwright.sync_api import expect
 
+    known = session_ids(data_dir)
+    before = click_counts(read_store(data_dir))
     page = open_app(context, server.url)
     page.set_viewport_size(STATS_VIEWPORT)  # the whole Stats panel on screen, for its screenshot
+    button(page, "Change background").click()
+    button(page, "Weapon").click()
+    button(page, "M4A1").click()
+    button(page, "Fire").click()
     type_time(page, "10:00")
     button(page, "Start").click()
     expect(display(page)).to_have_text("00:09:59", timeout=2500)
@@ -205,12 +274,24 @@ def test_stats_view_counts_the_clicks_while_the_timer_runs(server: WebServer, co
 
     button(page, "Stats").click()
     expect(display(page)).to_have_count(0)  # the timer screen is hidden, not underneath
-    for line in ("change_background_button 1", "shoot_gun_button 1", "pause_button 2",
-                 "reset_button 1", "timeleft_button 1", "m4a1 2"):
-        expect(page.get_by_text(line, exact=True)).to_be_visible()
-    refresh_until(page, "start_button 3")  # the first tab's two and this tab's one
-    refresh_until(page, "stats_button 1")
-    expect(page.get_by_text(SESSION_LINE)).to_have_count(2)
+    [session] = own_sessions(data_dir, known, [6])
+    assert clicks(session) == [
+        ("app_start", "application", None),
+        ("button_click", "change_background_button", None),
+        ("weapon_select", "weapon_dropdown", {"weapon": "m4a1"}),
+        ("button_click", "shoot_gun_button", {"weapon": "m4a1"}),
+        ("button_click", "start_button", {"time_input": "00:10:00"}),
+        ("button_click", "stats_button", None),
+    ]
+    expected = before + Counter({"change_background_button": 1, "shoot_gun_button": 1, "start_button": 1,
+                                 "stats_button": 1, "m4a1": 2})
+    assert click_counts(read_store(data_dir)) == expected  # nothing else clicked meanwhile
+    refresh_until(page, f"stats_button {expected['stats_button']}")
+    for name, count in expected.items():
+        expect(page.get_by_text(f"{name} {count}", exact=True)).to_be_visible()
+    sessions = len(session_ids(data_dir))
+    expect(page.get_by_text(SESSION_LINE)).to_have_count(min(sessions, SESSIONS_SHOWN))
+    expect(page.get_by_text(re.compile(rf"^{session[0].session_id[:8]}\s"))).to_be_visible()
     expect(page.get_by_text(READ_AT)).to_be_visible()
     settled_screenshot(page, ARTIFACTS / "web-stats.png")
 
@@ -220,12 +301,12 @@ def test_stats_view_counts_the_clicks_while_the_timer_runs(server: WebServer, co
     # before seen_599; the margins cover that and a late tick.
     elapsed = time.monotonic() - seen_599
     assert 599 - elapsed - 2 < parse_time_input(display(page).inner_text()) < 599 - elapsed + 1.5
-    page.close()  # a running tab left open would only slow the next tests down
 
 
-def test_two_tabs_run_independent_timers(server: WebServer, context) -> None:
+def test_two_tabs_run_independent_timers(server: WebServer, data_dir: Path, context) -> None:
     from playwright.sync_api import expect
 
+    known, log_start = session_ids(data_dir), len(server.log_text())
     first, second = open_app(context, server.url), open_app(context, server.url)
     type_time(first, "30")
     button(first, "Start").click()
@@ -243,75 +324,55 @@ def test_two_tabs_run_independent_timers(server: WebServer, context) -> None:
     expect(display(second)).to_have_text(re.compile(r"00:09:5[0-8]"), timeout=3500)
     expect(display(first)).to_have_text(frozen)
 
+    first_id = own_sessions(data_dir, known, [1, 1])[0][0].session_id
     first.close()
     # Flet notices a closed tab when its socket closes, which can take a few seconds.
-    wait_for_log(server, r"ticker of session \S+ stopped", timeout=15)
-    wait_for_log(server, r"ended \(disconnected\)", timeout=15)
+    wait_for_log(server, rf"ticker of session {first_id} stopped", since=log_start, timeout=15)
+    wait_for_log(server, rf"session {first_id} ended \(disconnected\)", since=log_start, timeout=15)
     shown = display(second).inner_text()
     expect(display(second)).not_to_have_text(shown, timeout=2500)  # still running on its own
     assert parse_time_input(display(second).inner_text()) < parse_time_input(shown)
 
-
-def test_stop_leaves_exactly_the_expected_events(server: WebServer, data_dir: Path) -> None:
-    started = time.monotonic()
-    assert server.stop(signal.SIGTERM) == 0, server.log_text()[-3000:]
-    assert time.monotonic() - started < 6.0
-    assert server.leftover_processes() == []
-
-    sessions = by_session(read_store(data_dir))
-    # Every session ends exactly once: "disconnected" when Flet noticed its tab go before ft.run
-    # returned, else "app_exit". Two tabs are still open here, and Flet may notice a closed tab
-    # only seconds later (nothing to send to a tab whose timer screen is hidden).
-    for session in sessions:
-        assert session[-1].event_type == "app_stop"
-        assert session[-1].metadata["reason"] in ("disconnected", "app_exit")
-        session[-1] = dataclasses.replace(session[-1], metadata={"reason": "disconnected"})
-    controls, stats_tab, first_tab, second_tab = sessions
-    timeleft = [row for row in controls if row.component == "timeleft_button"]
-    assert len(timeleft) == 1 and re.fullmatch(r"00:00:5\d", timeleft[0].metadata["remaining_time"])
-    assert [(row.event_type, row.component, row.metadata) for row in controls if row not in timeleft] == [
-        ("app_start", "application", None),
-        ("button_click", "change_background_button", None),
-        ("weapon_select", "weapon_dropdown", {"weapon": "m4a1"}),
-        ("button_click", "shoot_gun_button", {"weapon": "m4a1"}),
-        ("input_error", "time_input", {"message": BAD_INPUT_MESSAGE}),
-        ("button_click", "start_button", {"time_input": "00:01:00"}),
-        ("button_click", "pause_button", {"is_paused": True}),
-        ("button_click", "pause_button", {"is_paused": False}),
-        ("button_click", "reset_button", None),
-        ("button_click", "start_button", {"time_input": "00:00:03"}),
-        ("timer_finished", "timer", {"duration": "00:00:03"}),
-        ("app_stop", "application", {"reason": "disconnected"}),
-    ]
-    assert controls.index(timeleft[0]) == 8  # after Resume, before Reset
-    assert [(row.event_type, row.component, row.metadata) for row in stats_tab] == [
-        ("app_start", "application", None),
-        ("button_click", "start_button", {"time_input": "00:10:00"}),
-        ("button_click", "stats_button", None),
-        ("app_stop", "application", {"reason": "disconnected"}),
-    ]
-    assert [(row.event_type, row.component, row.metadata) for row in first_tab] == [
+    first_tab, second_tab = own_sessions(data_dir, known, [4, 2])
+    assert clicks(first_tab) == [
         ("app_start", "application", None),
         ("button_click", "start_button", {"time_input": "00:00:30"}),
         ("button_click", "pause_button", {"is_paused": True}),
         ("app_stop", "application", {"reason": "disconnected"}),
     ]
-    assert [(row.event_type, row.component, row.metadata) for row in second_tab] == [
+    assert clicks(second_tab) == [
         ("app_start", "application", None),
         ("button_click", "start_button", {"time_input": "00:10:00"}),
-        ("app_stop", "application", {"reason": "disconnected"}),
     ]
 
 
-def test_ctrl_c_stops_the_server_cleanly(browser, tmp_path: Path) -> None:
-    """Ctrl+C in a terminal signals the whole process group, the uploader included."""
+def send_sigterm(app: WebServer) -> None:
+    app.process.send_signal(signal.SIGTERM)  # to the app only: it must take its uploader down itself
+
+
+def press_ctrl_c(app: WebServer) -> None:
+    os.killpg(app.process.pid, signal.SIGINT)  # a terminal signals the whole group, uploader included
+
+
+@pytest.mark.parametrize("stop", [send_sigterm, press_ctrl_c], ids=["sigterm", "ctrl_c"])
+def test_a_signal_stops_the_server_cleanly_and_ends_every_session_once(
+        browser, tmp_path: Path, stop: Callable[[WebServer], None]) -> None:
+    """One tab closed before the stop, one still open with its timer running."""
+    from playwright.sync_api import expect
+
     app = WebServer(tmp_path, tmp_path / "web-server.log")
     try:
         app.wait_ready()
         context = browser.new_context()
-        open_app(context, app.url)
+        closed, running = open_app(context, app.url), open_app(context, app.url)
+        closed.close()
+        type_time(running, "10:00")
+        button(running, "Start").click()
+        expect(display(running)).to_have_text("00:09:59", timeout=2500)
+        own_sessions(tmp_path, set(), [1, 2])  # both tabs' clicks are in the store
+
         started = time.monotonic()
-        os.killpg(app.process.pid, signal.SIGINT)
+        stop(app)
         assert app.wait(6.0) == 0, app.log_text()[-3000:]
         assert time.monotonic() - started < 6.0
         assert app.leftover_processes() == []
@@ -319,10 +380,17 @@ def test_ctrl_c_stops_the_server_cleanly(browser, tmp_path: Path) -> None:
     finally:
         if app.process.poll() is None or app.group_alive():
             app.kill_group()
-    [session] = by_session(read_store(tmp_path))
-    assert [row.event_type for row in session] == ["app_start", "app_stop"]
-    # The tab was still open: Flet may end it before or after ft.run returns.
-    assert session[1].metadata["reason"] in ("disconnected", "app_exit")
+
+    closed_tab, running_tab = by_session(read_store(tmp_path))
+    # Every session ends exactly once: "disconnected" when Flet noticed its tab go before ft.run
+    # returned, else "app_exit". Flet may notice a closed tab only seconds later.
+    for session in (closed_tab, running_tab):
+        assert [row.event_type for row in session].count("app_stop") == 1
+        assert session[-1].event_type == "app_stop"
+        assert session[-1].metadata in ({"reason": "disconnected"}, {"reason": "app_exit"})
+    assert clicks(closed_tab)[:-1] == [("app_start", "application", None)]
+    assert clicks(running_tab)[:-1] == [("app_start", "application", None),
+                                        ("button_click", "start_button", {"time_input": "00:10:00"})]
 
 
 def test_bad_setting_is_named_and_nothing_starts(monkeypatch: pytest.MonkeyPatch,

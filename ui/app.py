@@ -1,18 +1,24 @@
-"""The app process: sounds and backgrounds are set up once, then Flet runs one TimerSession per
-desktop window or browser tab, all feeding the one ClickstreamTracker the caller started."""
+"""The app process: sounds and backgrounds are set up once, then Flet runs one session (a
+TimerSession shown by a SessionView) per desktop window or browser tab, all feeding the one
+ClickstreamTracker the caller started."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
-from typing import Any, Callable, Coroutine
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 import flet as ft
 
 from shared.event import new_session_id
-from ui.app_session import DEFAULT_WEAPON, Background, TimerSession
+from ui.app_session import SessionView
 from ui.screen import WINDOW_HEIGHT, WINDOW_WIDTH, apply_theme
+from ui.session import Background, TimerSession
+from ui.sound_out import SoundOut
 from ui.soundpack import ASSETS_DIR, SoundPack
+from ui.timer import CountdownTimer
+from ui.weapons import DEFAULT_WEAPON
 from worker import ClickstreamTracker
 
 log = logging.getLogger(__name__)
@@ -26,18 +32,24 @@ def run_app(tracker: ClickstreamTracker, web: bool, host: str | None = None, por
     pack = SoundPack(user_sound_dir=tracker.settings.sound_dir)
     backgrounds = [Background(name, url) for name, path in pack.backgrounds()
                    if (url := pack.asset_url(path))]
-    live: set[TimerSession] = set()
+    live: set[SessionView] = set()
     if web:
         ft.run(_web_main(tracker, pack, backgrounds, live), view=ft.AppView.WEB_BROWSER,
                host=host, port=port, assets_dir=str(ASSETS_DIR), no_cdn=True)
     else:
         ft.run(_desktop_main(tracker, pack, backgrounds, live), assets_dir=str(ASSETS_DIR))
-    for session in list(live):  # a session Flet ended without telling us (e.g. the client crashed)
-        session.close("app_exit")
+    for view in list(live):  # a session Flet ended without telling us (e.g. the client crashed)
+        view.close("app_exit")
+
+
+def _session_view(page: ft.Page, tracker: ClickstreamTracker, session_id: str, sounds: SoundOut,
+                  backgrounds: list[Background]) -> SessionView:
+    session = TimerSession(session_id, CountdownTimer(), sounds, tracker, backgrounds)
+    return SessionView(page, session, tracker.settings.store_path)
 
 
 def _web_main(tracker: ClickstreamTracker, pack: SoundPack, backgrounds: list[Background],
-              live: set[TimerSession]) -> PageMain:
+              live: set[SessionView]) -> PageMain:
     # Imported here: the desktop app never loads flet-audio (0.82.2 desktop runs have none).
     from ui.sound_out_web import BrowserAudio, WebSoundBank
 
@@ -46,23 +58,23 @@ def _web_main(tracker: ClickstreamTracker, pack: SoundPack, backgrounds: list[Ba
     async def main(page: ft.Page) -> None:
         apply_theme(page, TITLE)
         sounds = BrowserAudio(page, bank, DEFAULT_WEAPON)
-        session = TimerSession(page, tracker, new_session_id(), sounds, backgrounds)
-        live.add(session)
+        view = _session_view(page, tracker, new_session_id(), sounds, backgrounds)
+        live.add(view)
 
         def on_disconnect(e: Any) -> None:
             # The tab closed, lost its connection or the server is stopping: Flet cannot tell us
             # which. Stop its ticker and sounds; other tabs never share anything with it.
-            live.discard(session)
-            session.close("disconnected")
+            live.discard(view)
+            view.close("disconnected")
 
         page.on_disconnect = on_disconnect
-        session.open()
+        view.open()
 
     return main
 
 
 def _desktop_main(tracker: ClickstreamTracker, pack: SoundPack, backgrounds: list[Background],
-                  live: set[TimerSession]) -> PageMain:
+                  live: set[SessionView]) -> PageMain:
     from ui.audio import AudioPlayer
 
     audio = AudioPlayer(pack)  # decodes every sound once, before the window opens
@@ -73,17 +85,17 @@ def _desktop_main(tracker: ClickstreamTracker, pack: SoundPack, backgrounds: lis
         page.window.min_width, page.window.min_height = 360, 560
         # We close the window ourselves, after the session's last event is tracked.
         page.window.prevent_close = True
-        session = TimerSession(page, tracker, tracker.session_id, audio, backgrounds)
-        live.add(session)
+        view = _session_view(page, tracker, tracker.session_id, audio, backgrounds)
+        live.add(view)
 
         async def on_window_event(e: ft.WindowEvent) -> None:
             if e.type == ft.WindowEventType.CLOSE:
-                live.discard(session)
-                session.close("window_closed")
+                live.discard(view)
+                view.close("window_closed")
                 with contextlib.suppress(Exception):  # "Session closed" when the client went first
                     await page.window.destroy()
 
         page.window.on_event = on_window_event
-        session.open()
+        view.open()
 
     return main

@@ -13,14 +13,16 @@ import io
 import logging
 import os
 import random
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Concatenate, ParamSpec
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")  # pygame prints a banner on import otherwise
-import pygame  # noqa: E402
+import pygame
 
-from ui.soundpack import UI_EFFECTS, WEAPONS, SoundPack  # noqa: E402
-from ui.vox import SILENCE_SECONDS, VOX_WORDS  # noqa: E402
+from ui.soundpack import UI_EFFECTS, SoundPack
+from ui.vox import SILENCE_SECONDS, VOX_WORDS
+from ui.weapons import WEAPONS
 
 log = logging.getLogger(__name__)
 
@@ -30,24 +32,25 @@ log = logging.getLogger(__name__)
 FREQUENCY, BUFFER = 44100, 256
 EFFECT_CHANNELS = 16  # enough for rapid fire to overlap
 
-Method = TypeVar("Method", bound=Callable[..., Any])
+Args = ParamSpec("Args")
+PlayerMethod = Callable[Concatenate["AudioPlayer", Args], None]
 
 
-def _never_raises(method: Method) -> Method:
+def _never_raises(method: PlayerMethod[Args]) -> PlayerMethod[Args]:
     """Sound is decoration: a failure is logged, never raised into a click handler; silent skips."""
     @functools.wraps(method)
-    def wrapper(self: "AudioPlayer", *args: Any, **kwargs: Any) -> None:
+    def wrapper(self: AudioPlayer, *args: Args.args, **kwargs: Args.kwargs) -> None:
         if self.silent:
             return
         try:
             method(self, *args, **kwargs)
-        except Exception as error:  # noqa: BLE001 - pygame raises several types; none may reach the UI
+        except Exception as error:  # pygame raises several types; none may reach the UI
             log.warning("Sound %s%r failed: %s", method.__name__, args, error)
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
 class AudioPlayer:
-    def __init__(self, pack: SoundPack, countdown_threshold: int = 5) -> None:
+    def __init__(self, pack: SoundPack) -> None:
         self.pack = pack
         self.silent = True
         self._owns_mixer = False
@@ -69,9 +72,9 @@ class AudioPlayer:
         pygame.mixer.set_reserved(1)  # channel 0 is speech only; effects never take it
         self._speech = pygame.mixer.Channel(0)
         self.silent = False
-        self._load(countdown_threshold)
+        self._load()
 
-    def _load(self, countdown_threshold: int) -> None:
+    def _load(self) -> None:
         effects = {name: _decoded(self.pack.effect(name)) for name in UI_EFFECTS}
         self._effects = {name: sound for name, sound in effects.items() if sound}
         for weapon in WEAPONS:
@@ -83,7 +86,7 @@ class AudioPlayer:
         for token in sorted(VOX_WORDS | set(SILENCE_SECONDS)):
             if sound := _decoded(io.BytesIO(self.pack.sentence_wav([token])), token):
                 self._tokens[token] = sound.get_raw()
-        self._countdown = _decoded(io.BytesIO(self.pack.countdown_wav(countdown_threshold)), "countdown")
+        self._countdown = _decoded(io.BytesIO(self.pack.countdown_wav()), "countdown")
 
     # ---- effects -----------------------------------------------------------------------------
 
@@ -101,11 +104,10 @@ class AudioPlayer:
         self._play(self._deploys.get(weapon), f"deploy {weapon}")
 
     @_never_raises
-    def play_ending(self, index: int | None = None) -> None:
-        """An ending sound: the given one (index into pack.endings()) or a random one."""
+    def play_ending(self) -> None:
+        """One of the ending sounds, picked at random."""
         if self._endings:
-            self._play(self._endings[index % len(self._endings)] if index is not None
-                       else random.choice(self._endings), "ending")
+            self._play(random.choice(self._endings), "ending")
 
     # ---- speech ------------------------------------------------------------------------------
 

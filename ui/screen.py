@@ -1,7 +1,7 @@
 """The timer screen: its controls in one dataclass, built by one function, in a dark Half-Life look.
 
-The screen knows nothing about timers, sounds or tracking: it shows what it is told and reports
-clicks to the `ScreenActions` it was built with.
+The screen knows nothing about timers, sounds or tracking: it shows the `SessionState` it is given
+and reports clicks to the `ScreenActions` it was built with.
 """
 
 from __future__ import annotations
@@ -11,17 +11,15 @@ from typing import Any, Protocol
 
 import flet as ft
 
+from ui.session import Background, SessionState, View
+from ui.weapons import WEAPON_NAMES
+
 # Half-Life HUD amber on black.
 AMBER = "#FFA81E"
 AMBER_DIM = "#8C5C10"
 BLACK = "#000000"
 PANEL = "#CC0B0B0B"  # near-black, slightly see-through so the background shows at the edges
 BACKGROUND_OPACITY = 0.55
-
-WEAPON_NAMES: dict[str, str] = {
-    "glock18": "Glock-18", "usp": "USP", "deagle": "Desert Eagle",
-    "ak47": "AK-47", "m4a1": "M4A1", "awp": "AWP",
-}
 
 # Fits a small desktop window; the browser gets the same panel, centred.
 WINDOW_WIDTH = 440
@@ -49,25 +47,34 @@ class Screen:
     weapon: ft.Dropdown
     display: ft.Text
     time_input: ft.TextField
-    start: ft.Button
     pause: ft.Button
-    reset: ft.Button
-    time_left: ft.Button
 
-    def show_background(self, name: str, src: str) -> None:
-        self.root.image = ft.DecorationImage(src=src, fit=ft.BoxFit.COVER, opacity=BACKGROUND_OPACITY)
-        self.background_name.value = name
+    def show(self, state: SessionState, before: SessionState | None = None) -> None:
+        """Sets the controls to `state`; `before` is the state shown until now, if any.
 
-    def show_time(self, text: str) -> None:
-        self.display.value = text
+        The time field's text is set only when the state changed it (a Start writes the time it
+        understood), never while it merely follows the user's typing.
+        """
+        if before is None or state.background != before.background:
+            self._show_background(state.background)
+        if before is None or state.time_input != before.time_input:
+            self.time_input.value = state.time_input
+        self.time_input.error = state.input_error
+        self.display.value = state.display
+        self.weapon.value = state.weapon
+        self.pause.content = "Resume" if state.paused else "Pause"
+        self.pause.icon = ft.Icons.PLAY_ARROW if state.paused else ft.Icons.PAUSE
+        self.pause.disabled = not state.can_pause
+        self.root.visible = state.view is View.TIMER
 
-    def show_input_error(self, message: str | None) -> None:
-        self.time_input.error = message
-
-    def show_paused(self, paused: bool, can_pause: bool) -> None:
-        self.pause.content = "Resume" if paused else "Pause"
-        self.pause.icon = ft.Icons.PLAY_ARROW if paused else ft.Icons.PAUSE
-        self.pause.disabled = not can_pause
+    def _show_background(self, background: Background | None) -> None:
+        if background is None:
+            self.root.image = None
+            self.background_name.value = ""
+        else:
+            self.root.image = ft.DecorationImage(src=background.src, fit=ft.BoxFit.COVER,
+                                                 opacity=BACKGROUND_OPACITY)
+            self.background_name.value = background.name
 
 
 def apply_theme(page: ft.Page, title: str) -> None:
@@ -81,22 +88,19 @@ def apply_theme(page: ft.Page, title: str) -> None:
     page.dark_theme = ft.Theme(color_scheme=scheme)
 
 
-def build_screen(actions: ScreenActions, weapon: str, time_text: str) -> Screen:
+def build_screen(actions: ScreenActions, state: SessionState) -> Screen:
     background_name = ft.Text("", color=AMBER, italic=True, size=13, expand=True)
     weapon_dropdown = ft.Dropdown(
-        label="Weapon", tooltip="Weapon", value=weapon, expand=True, dense=True, color=AMBER, border_color=AMBER_DIM,
+        label="Weapon", tooltip="Weapon", expand=True, dense=True, color=AMBER, border_color=AMBER_DIM,
         options=[ft.DropdownOption(key=key, text=name) for key, name in WEAPON_NAMES.items()],
         on_select=actions.on_weapon_select)
-    display = ft.Text(time_text, size=64, weight=ft.FontWeight.BOLD, color=AMBER,
+    display = ft.Text(size=64, weight=ft.FontWeight.BOLD, color=AMBER,
                       text_align=ft.TextAlign.CENTER)
     time_input = ft.TextField(
-        label="Time (HH:MM:SS)", value=time_text, dense=True, color=AMBER, border_color=AMBER_DIM,
+        label="Time (HH:MM:SS)", dense=True, color=AMBER, border_color=AMBER_DIM,
         hint_text="00:25:00, 25:00 or 90", on_change=actions.on_time_input_change,
         on_submit=actions.on_start)
-    start = screen_button("Start", ft.Icons.PLAY_ARROW, actions.on_start)
-    pause = screen_button("Pause", ft.Icons.PAUSE, actions.on_pause, disabled=True)
-    reset = screen_button("Reset", ft.Icons.REPLAY, actions.on_reset)
-    time_left = screen_button("Time left", ft.Icons.RECORD_VOICE_OVER, actions.on_time_left)
+    pause = screen_button("Pause", ft.Icons.PAUSE, actions.on_pause)
     root = panel_column([
         ft.Text("HL VOX TIMELEFT", color=AMBER, size=18, weight=ft.FontWeight.BOLD,
                 text_align=ft.TextAlign.CENTER),
@@ -105,13 +109,17 @@ def build_screen(actions: ScreenActions, weapon: str, time_text: str) -> Screen:
         ft.Row([weapon_dropdown, screen_button("Fire", ft.Icons.GPS_FIXED, actions.on_fire)]),
         display,
         time_input,
-        ft.Row([start, pause, reset], alignment=ft.MainAxisAlignment.CENTER, wrap=True),
-        ft.Row([time_left, screen_button("Stats", ft.Icons.BAR_CHART, actions.on_show_stats)],
+        ft.Row([screen_button("Start", ft.Icons.PLAY_ARROW, actions.on_start), pause,
+                screen_button("Reset", ft.Icons.REPLAY, actions.on_reset)],
+               alignment=ft.MainAxisAlignment.CENTER, wrap=True),
+        ft.Row([screen_button("Time left", ft.Icons.RECORD_VOICE_OVER, actions.on_time_left),
+                screen_button("Stats", ft.Icons.BAR_CHART, actions.on_show_stats)],
                alignment=ft.MainAxisAlignment.CENTER),
     ])
-    return Screen(root=root, background_name=background_name, weapon=weapon_dropdown,
-                  display=display, time_input=time_input, start=start, pause=pause, reset=reset,
-                  time_left=time_left)
+    screen = Screen(root=root, background_name=background_name, weapon=weapon_dropdown,
+                    display=display, time_input=time_input, pause=pause)
+    screen.show(state)
+    return screen
 
 
 def panel_column(controls: list[ft.Control], visible: bool = True) -> ft.Container:
@@ -126,8 +134,8 @@ def panel_column(controls: list[ft.Control], visible: bool = True) -> ft.Contain
             ft.ResponsiveRow([panel], alignment=ft.MainAxisAlignment.CENTER)]))
 
 
-def screen_button(label: str, icon: ft.IconData, on_click: Any, disabled: bool = False) -> ft.Button:
-    return ft.Button(content=label, icon=icon, on_click=on_click, disabled=disabled,
+def screen_button(label: str, icon: ft.IconData, on_click: Any) -> ft.Button:
+    return ft.Button(content=label, icon=icon, on_click=on_click,
                      style=ft.ButtonStyle(color={ft.ControlState.DISABLED: AMBER_DIM,
                                                  ft.ControlState.DEFAULT: AMBER},
                                           bgcolor="#1A1408",

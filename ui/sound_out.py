@@ -1,4 +1,5 @@
-"""What a session plays through: pygame on the desktop (ui.audio.AudioPlayer), the tab's browser on the web."""
+"""What a session plays through: pygame on the desktop (ui.audio.AudioPlayer), the tab's browser
+on the web (ui.sound_out_web.BrowserAudio)."""
 
 from __future__ import annotations
 

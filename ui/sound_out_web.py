@@ -12,15 +12,17 @@ import asyncio
 import logging
 import random
 import wave
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 import flet as ft
 import flet_audio as fta
 
-from ui.soundpack import UI_EFFECTS, WEAPONS, SoundPack
+from ui.soundpack import UI_EFFECTS, SoundPack
 from ui.vox import VOX_WORDS
+from ui.weapons import WEAPONS
 
 log = logging.getLogger(__name__)
 
@@ -33,14 +35,14 @@ class WebSound:
 
 
 class WebSoundBank:
-    def __init__(self, pack: SoundPack, countdown_threshold: int = 5) -> None:
+    def __init__(self, pack: SoundPack) -> None:
         self.pack = pack
         self.effects = {name: self._sound(pack.effect(name)) for name in UI_EFFECTS}
         self.shots = {weapon: [self._sound(path) for path in pack.shot_variants(weapon)]
                       for weapon in WEAPONS}
         self.deploys = {weapon: [self._sound(path) for path in pack.deploy(weapon)] for weapon in WEAPONS}
         self.endings = [self._sound(path) for path in pack.endings()]
-        self.countdown = pack.countdown_wav(countdown_threshold)
+        self.countdown = pack.countdown_wav()
         # Decode every announcer word now, so a click only joins samples already in memory.
         pack.sentence_wav(sorted(VOX_WORDS))
 

@@ -20,12 +20,13 @@ import wave
 from array import array
 from pathlib import Path
 
+from ui.timer import COUNTDOWN_SECONDS
 from ui.vox import SILENCE_SECONDS, number_words
+from ui.weapons import WEAPONS
 
 log = logging.getLogger(__name__)
 
 ASSETS_DIR = Path(__file__).resolve().parent / "assets"
-WEAPONS: tuple[str, ...] = ("glock18", "usp", "deagle", "ak47", "m4a1", "awp")
 UI_EFFECTS: tuple[str, ...] = ("start", "pause", "reset", "timeleft", "background")
 ENDINGS: tuple[str, ...] = ("alarm", "explosion", "victory")
 # What a weapon plays when drawn, in order (the M4A1 is cocked after it is drawn).
@@ -106,10 +107,10 @@ class SoundPack:
             samples += self._token_samples(token)
         return _wav_bytes(samples)
 
-    def countdown_wav(self, threshold: int = 5) -> bytes:
-        """threshold down to one, number n starting exactly (threshold - n) s in: in step with the display."""
+    def countdown_wav(self) -> bytes:
+        """COUNTDOWN_SECONDS down to one, each number starting on its second: in step with the display."""
         samples = array("h")
-        for n in range(threshold, 0, -1):
+        for n in range(COUNTDOWN_SECONDS, 0, -1):
             spoken = array("h")
             for word in number_words(n):
                 spoken += self._token_samples(word)
@@ -124,12 +125,15 @@ class SoundPack:
         if token in SILENCE_SECONDS:
             return array("h", bytes(2 * round(SILENCE_SECONDS[token] * OUTPUT_RATE)))
         try:
-            return _trimmed(self._decode(self.word(token)))
+            clip = self._decode(self.word(token))
         except KeyError:
+            clip = None
+        if clip is None:
             if token not in self._missing:
                 self._missing.add(token)
                 log.warning("No announcer clip for %r; it is left out of sentences", token)
             return array("h")
+        return _trimmed(clip)
 
     def _weapon_dir(self, weapon: str) -> Path:
         if weapon not in WEAPONS:
@@ -180,7 +184,8 @@ def _read_wav(path: Path) -> array:
     else:
         raise ValueError(f"{width * 8}-bit samples are not supported (use 8 or 16-bit PCM)")
     if channels == 2:
-        samples = array("h", [(left + right) // 2 for left, right in zip(samples[::2], samples[1::2])])
+        pairs = zip(samples[::2], samples[1::2], strict=False)  # an odd last sample is dropped
+        samples = array("h", [(left + right) // 2 for left, right in pairs])
     elif channels != 1:
         raise ValueError(f"{channels} channels are not supported")
     if not samples:

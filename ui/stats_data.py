@@ -1,4 +1,4 @@
-"""The Stats view's numbers: the four answers of `local_report` as bars to draw and lines to read.
+"""The Stats view's numbers: the four clickstream answers of `local_report` as bars and lines to read.
 
 No Flet here, so what the view will show is testable without a page. Every chart keeps the report's
 order except Sessions, drawn oldest to newest so time runs left to right like the hourly chart.
@@ -6,8 +6,8 @@ order except Sessions, drawn oldest to newest so time runs left to right like th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from shared.timefmt import format_hms
 from worker.report import QUESTIONS, Report, Row
@@ -91,9 +91,14 @@ def axis_step(top: int) -> int:
 
 def _categories(report: Report, name: str, label_key: str, value_key: str, empty_message: str,
                 short: Callable[[str], str]) -> ChartData:
-    bars = tuple(Bar(short(str(row[label_key])), int(row[value_key]), str(row[label_key]))
+    bars = tuple(Bar(short(str(row[label_key])), _number(row[value_key]), str(row[label_key]))
                  for row in report[name])
     return ChartData(name, _TITLES[name], bars, empty_message)
+
+
+def _number(value: str | int | float | None) -> int:
+    """A count, hour or duration of the report as an int (these columns are never NULL)."""
+    return int(value or 0)
 
 
 def _short_component(component: str) -> str:
@@ -104,10 +109,10 @@ def _short_component(component: str) -> str:
 def _sessions(rows: list[Row]) -> ChartData:
     shown = rows[:SESSIONS_SHOWN]  # the report lists the latest session first
     bars = tuple(Bar(axis_label=_clock(str(row["session_start"]))[:5],
-                     value=int(row["total_events"]),
+                     value=_number(row["total_events"]),
                      name=str(row["session_id"])[:8],
                      detail=f"{_clock(str(row['session_start']))} UTC, "
-                            f"{format_hms(int(row['session_duration_sec']))}")
+                            f"{format_hms(_number(row['session_duration_sec']))}")
                  for row in reversed(shown))
     note = f"latest {len(shown)} of {len(rows)} sessions" if len(rows) > len(shown) else ""
     return ChartData("sessions", f"{_TITLES['sessions']} (events each)", bars,
@@ -120,7 +125,7 @@ def _clock(iso: str) -> str:
 
 
 def _hourly(rows: list[Row]) -> ChartData:
-    counts = {int(row["hour"]): int(row["event_count"]) for row in rows}
+    counts = {_number(row["hour"]): _number(row["event_count"]) for row in rows}
     bars = tuple(Bar(f"{hour:02d}" if hour % HOUR_LABEL_EVERY == 0 else "", counts.get(hour, 0),
                      f"{hour:02d}:00")
                  for hour in range(HOURS_PER_DAY))

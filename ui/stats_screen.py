@@ -1,7 +1,7 @@
 """The Stats screen: the clickstream report as amber bar charts, each with its exact numbers as text.
 
 Like the timer screen it only shows what it is told and reports clicks to its `StatsActions`; reading
-the store is the session's job.
+the store is the session view's job (ui.app_session).
 """
 
 from __future__ import annotations

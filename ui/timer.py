@@ -9,8 +9,12 @@ from __future__ import annotations
 import enum
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
+
+# The spoken countdown's length: the timer reports "countdown" this many seconds before the end, and
+# the announcer says this many numbers, one a second (see SoundPack.countdown_wav).
+COUNTDOWN_SECONDS = 5
 
 
 class TimerState(enum.Enum):
@@ -30,19 +34,18 @@ class CountdownTimer:
     """One countdown at a time: start() while running or paused restarts it.
 
     poll() reports, per run: "display" whenever the whole seconds shown change (only the latest value
-    if polls come late), "countdown" once when remaining first drops to <= countdown_threshold (only
+    if polls come late), "countdown" once when remaining first drops to <= COUNTDOWN_SECONDS (only
     for runs at least that long, so a spoken 5-4-3-2-1 can start in step), "finished" once.
     """
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic, countdown_threshold: int = 5) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
-        self._threshold = countdown_threshold
         self._state = TimerState.IDLE
         self._deadline = 0.0  # clock time at which a running countdown reaches zero
         self._paused_remaining = 0.0
         self._wants_countdown = False  # this run still owes a "countdown" event
         self._wants_finished = False  # this run still owes a "finished" event
-        self._shown = 0  # display value last reported by poll()
+        self._shown: int | None = 0  # display value last reported by poll(); None: none this run
 
     @property
     def state(self) -> TimerState:
@@ -54,8 +57,9 @@ class CountdownTimer:
             raise ValueError(f"a countdown needs a positive length, got {total_seconds}")
         self._state = TimerState.RUNNING
         self._deadline = self._clock() + total_seconds
-        self._wants_countdown = total_seconds >= self._threshold
+        self._wants_countdown = total_seconds >= COUNTDOWN_SECONDS
         self._wants_finished = True
+        self._shown = None  # a run's first poll reports its display, even a late one showing 0
 
     def toggle_pause(self) -> bool:
         """Pause a running countdown or resume a paused one; True when it is now paused."""
@@ -99,9 +103,9 @@ class CountdownTimer:
             self._shown = shown
             events.append(TimerEvent("display", shown))
         if self._wants_countdown and self._state in (TimerState.RUNNING, TimerState.FINISHED) \
-                and self.remaining() <= self._threshold:
+                and self.remaining() <= COUNTDOWN_SECONDS:
             self._wants_countdown = False
-            events.append(TimerEvent("countdown", self._threshold))
+            events.append(TimerEvent("countdown", COUNTDOWN_SECONDS))
         if self._wants_finished and self._state is TimerState.FINISHED:
             self._wants_finished = False
             events.append(TimerEvent("finished", 0))

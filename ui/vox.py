@@ -51,11 +51,6 @@ def time_left_words(seconds: int) -> list[str]:
     return words + ["remaining"]
 
 
-def countdown_words(threshold: int = 5) -> list[str]:
-    """The spoken countdown: threshold down to one, e.g. five, four, three, two, one."""
-    return [word for n in range(threshold, 0, -1) for word in number_words(n)]
-
-
 VOX_WORDS: frozenset[str] = frozenset(
     [*_ONES, *_TENS[2:], "and", "remaining", *_TIME_UP]
     + [name for unit, _ in _UNITS for name in (unit, unit + "s")]
