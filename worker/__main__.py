@@ -17,7 +17,7 @@ import json
 import logging
 import sqlite3
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -107,13 +107,8 @@ def _experiment(args: argparse.Namespace, settings: Settings) -> int:
         out.write("\n")
         return EXIT_OK
     table = [dataclasses.asdict(figures) for figures in result.variants]
-    if args.format == "csv":
-        writer = csv_writer(out)
-        writer.writerow(experiment_report.COLUMNS)
-        writer.writerows(safe_row(row[column] for column in experiment_report.COLUMNS) for row in table)
-    else:
-        out.write(f"Experiment {result.experiment}\n")
-        out.write(_table(experiment_report.COLUMNS, table))
+    _write_block(out, args.format, f"experiment_{result.experiment}", f"Experiment {result.experiment}",
+                 experiment_report.COLUMNS, table)
     for comparison in result.comparisons:
         out.write(f"{'# ' if args.format == 'csv' else ''}{comparison.variant} vs {comparison.control}: "
                   f"{comparison.verdict}\n")
@@ -145,18 +140,23 @@ def _print_report(answers: report_module.Report, fmt: str, out: TextIO) -> None:
         rows = answers[question.name]
         if index:
             out.write("\n")
-        if fmt == "csv":
-            # One CSV block per question, each under a line naming it.
-            out.write(f"# {question.name}\n")
-            writer = csv_writer(out)
-            writer.writerow(question.columns)
-            writer.writerows(safe_row(row[column] for column in question.columns) for row in rows)
-        else:
-            out.write(f"{question.title}\n")
-            out.write(_table(question.columns, rows))
+        _write_block(out, fmt, question.name, question.title, question.columns, rows)
 
 
-def _table(columns: Sequence[str], rows: list[report_module.Row]) -> str:
+def _write_block(out: TextIO, fmt: str, name: str, title: str, columns: Sequence[str],
+                 rows: Sequence[Mapping[str, object]]) -> None:
+    """One answer: a CSV block under a "# name" line, or an aligned table under its title."""
+    if fmt == "csv":
+        out.write(f"# {name}\n")
+        writer = csv_writer(out)
+        writer.writerow(columns)
+        writer.writerows(safe_row(row[column] for column in columns) for row in rows)
+    else:
+        out.write(f"{title}\n")
+        out.write(_table(columns, rows))
+
+
+def _table(columns: Sequence[str], rows: Sequence[Mapping[str, object]]) -> str:
     """Aligned text: numbers to the right, text to the left."""
     cells = [[str(row[column]) for column in columns] for row in rows]
     widths = [max([len(column)] + [len(line[i]) for line in cells]) for i, column in enumerate(columns)]
