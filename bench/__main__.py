@@ -99,6 +99,8 @@ def table(outcomes: dict[str, Outcome]) -> str:
 def _value(figure: Figure) -> str:
     if figure.value is None:
         return "-"
+    if 0 < abs(figure.value) < 0.01:  # e.g. dollars per million events: three significant digits
+        return f"{figure.value:.3g} {figure.unit}"
     digits = 0 if abs(figure.value) >= 100 else 2
     return f"{figure.value:,.{digits}f} {figure.unit}"
 

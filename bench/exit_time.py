@@ -40,8 +40,9 @@ def run(quick: bool) -> list[Figure]:
 def _settings(scenario: str, data_dir: Path) -> Settings:
     if scenario == "local":
         return local_settings(data_dir)
+    port = closed_port()  # for both the REST side and the Storage Write API's gRPC (the default method)
     return Settings(data_dir=data_dir, sink="bigquery", bq_project="bench-project",
-                    bq_endpoint=f"http://127.0.0.1:{closed_port()}")
+                    bq_endpoint=f"http://127.0.0.1:{port}", bq_grpc_endpoint=f"127.0.0.1:{port}")
 
 
 def _measure(scenario: str, events: int) -> dict[str, float]:

@@ -1,4 +1,10 @@
-"""A clickstream event: the table's five columns plus event_id (the BigQuery insertId and spool key)."""
+"""A clickstream event: the table's five columns plus event_id (the BigQuery insertId and spool key).
+
+An event is made in two steps so that the caller's (UI) thread pays only for what cannot wait:
+`capture()` takes the wall-clock time, the session, type and component and a snapshot of the
+metadata that the caller can no longer change; `build()` (on the tracker's sender thread, in
+batches) makes the id, the ISO timestamp and the JSON text.
+"""
 
 from __future__ import annotations
 
@@ -39,22 +45,42 @@ class Event(NamedTuple):
         }
 
 
-def utc_now_iso() -> str:
-    return datetime.now(UTC).isoformat()
+class Capture(NamedTuple):
+    """What the caller's thread takes of one event; build() makes the Event from it."""
+
+    time_ns: int  # wall clock, time.time_ns()
+    session_id: str
+    event_type: str
+    component: str
+    metadata: Any  # a snapshot (see snapshot()): JSON-safe, bounded, the caller's no more
+
+
+def capture(session_id: str, event_type: str, component: str, metadata: Any = None) -> Capture:
+    """Raises only if str() of event_type or component does (the tracker counts that as a drop)."""
+    return Capture(time.time_ns(), session_id, str(event_type), str(component), snapshot(metadata))
+
+
+def build(captured: Capture) -> Event:
+    """The event of a capture; never raises."""
+    seconds, nanos = divmod(captured.time_ns, 1_000_000_000)
+    stamp = datetime.fromtimestamp(seconds, UTC).replace(microsecond=nanos // 1000)
+    return Event(new_event_id(captured.time_ns // 1_000_000), captured.session_id, stamp.isoformat(),
+                 captured.event_type, captured.component, encode_snapshot(captured.metadata))
 
 
 def new_session_id() -> str:
     return str(uuid.uuid4())
 
 
-def new_event_id() -> str:
-    """A UUIDv7 (RFC 9562): 48-bit Unix milliseconds, then 74 random bits.
+def new_event_id(unix_ms: int | None = None) -> str:
+    """A UUIDv7 (RFC 9562): 48-bit Unix milliseconds (now, or the event's), then 74 random bits.
 
     Time-ordered ids land at the end of the store's primary-key B-tree instead of at random places,
     which makes spooling several times cheaper than with UUIDv4; 74 random bits per millisecond
     keep them unique.
     """
-    value = ((time.time_ns() // 1_000_000) << 80 | 0x7 << 76 | random.getrandbits(12) << 64
+    millis = time.time_ns() // 1_000_000 if unix_ms is None else unix_ms
+    value = (millis << 80 | 0x7 << 76 | random.getrandbits(12) << 64
              | 0b10 << 62 | random.getrandbits(62))
     # Formatting the hex ourselves skips uuid.UUID's validation; this runs on every click.
     h = f"{value:032x}"
@@ -81,19 +107,37 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def metadata_json(metadata: Any) -> str | None:
-    """Strict JSON text for metadata, never over MAX_METADATA_BYTES; never raises.
+    """Strict JSON text for metadata, never over MAX_METADATA_BYTES; never raises."""
+    return encode_snapshot(snapshot(metadata))
 
-    What JSON cannot hold is made so it can: NaN and +-Infinity become null, lone surrogates are
-    written as \\uXXXX escapes, keys that are not strings become their str(), other objects their
-    str() (or "<unprintable TYPE>"), cycles and nesting past MAX_DEPTH a marker. Text past the size
-    limit is cut before encoding, and a result still too big is replaced by a marked prefix.
+
+def snapshot(metadata: Any) -> Any:
+    """A copy of metadata that the caller's later changes cannot reach and that JSON can hold; never
+    raises.
+
+    What JSON cannot hold is made so it can: NaN and +-Infinity become null, keys that are not
+    strings become their str(), other objects their str() (or "<unprintable TYPE>"), cycles and
+    nesting past MAX_DEPTH a marker, containers past MAX_ITEMS are cut, and text past
+    MAX_TEXT_CHARS in all is cut: before any encoding, so a hostile value costs little.
     """
     if metadata is None:
         return None
     try:
-        safe = metadata if _is_plain(metadata) else _bounded(metadata, MAX_DEPTH, [MAX_TEXT_CHARS])
+        if _is_plain(metadata):
+            return dict(metadata)  # its values are immutable: a shallow copy is a snapshot
+        return _bounded(metadata, MAX_DEPTH, [MAX_TEXT_CHARS])
+    except Exception as error:  # a bug in the copy must still give a valid row
+        return {"unserializable": type(error).__name__}
+
+
+def encode_snapshot(safe: Any) -> str | None:
+    """JSON text of a snapshot: lone surrogates written as \\uXXXX escapes, and a result over
+    MAX_METADATA_BYTES replaced by a marked prefix; never raises."""
+    if safe is None:
+        return None
+    try:
         text = _ENCODER.encode(safe)
-    except Exception as error:  # a bug in the copy above must still give a valid row
+    except Exception as error:  # e.g. a value a test passed without taking a snapshot
         text = json.dumps({"unserializable": type(error).__name__})
     if not text.isascii():
         try:
@@ -168,11 +212,5 @@ class EventFactory:
 
     def make(self, event_type: str, component: str, metadata: Any = None,
              session_id: str | None = None) -> Event:
-        return Event(
-            event_id=new_event_id(),
-            session_id=session_id or self.session_id,
-            timestamp=utc_now_iso(),
-            event_type=str(event_type),
-            component=str(component),
-            metadata=metadata_json(metadata),
-        )
+        """Capture and build in one step (the tracker does the two on different threads)."""
+        return build(capture(session_id or self.session_id, event_type, component, metadata))

@@ -13,6 +13,8 @@ from shared.bq_names import id_problems
 
 APP_DIR_NAME = "hl-vox-timeleft"
 SINKS = ("local", "bigquery")
+# How the bigquery sink writes: the Storage Write API, batch load jobs, or legacy insertAll.
+BQ_METHODS = ("storage_write", "load", "insert_all")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
@@ -39,12 +41,19 @@ class Settings:
     bq_table: str = "clickstream"
     bq_location: str = "US"
     bq_endpoint: str | None = None
+    bq_method: str = "storage_write"
+    bq_grpc_endpoint: str | None = None  # host:port of a Storage Write API emulator
+    bq_load_interval: float = 300.0  # seconds between load jobs (method "load")
     batch_size: int = 10
     flush_interval: float = 2.0
     data_dir: Path = field(default_factory=default_data_dir)
     sound_dir: Path | None = None
     experiments_path: Path | None = None  # None: the experiments file that ships with the app
     retention_days: int = 30
+    # A web session whose tab went away ends this many seconds later unless the tab comes back
+    # (a reload, a dropped network); long enough for a laptop lid, short enough to count a closed
+    # tab's session as over soon after.
+    web_grace_seconds: float = 60.0
 
     @property
     def store_path(self) -> Path:
@@ -76,6 +85,10 @@ class Settings:
             bq_table=_text(env, "HL_VOX_BQ_TABLE") or default.bq_table,
             bq_location=_text(env, "HL_VOX_BQ_LOCATION") or default.bq_location,
             bq_endpoint=_text(env, "HL_VOX_BQ_ENDPOINT"),
+            bq_method=_choice(env, "HL_VOX_BQ_METHOD", BQ_METHODS, default.bq_method),
+            bq_grpc_endpoint=_host_port(env, "HL_VOX_BQ_GRPC_ENDPOINT"),
+            bq_load_interval=_float(env, "HL_VOX_BQ_LOAD_INTERVAL", default.bq_load_interval,
+                                    low=1.0, high=86400.0),
             batch_size=_int(env, "HL_VOX_BATCH_SIZE", default.batch_size, low=1, high=500),
             flush_interval=_float(env, "HL_VOX_FLUSH_INTERVAL", default.flush_interval,
                                   low=0.05, high=3600.0),
@@ -84,6 +97,8 @@ class Settings:
             experiments_path=_existing_file(env, "HL_VOX_EXPERIMENTS"),
             retention_days=_int(env, "HL_VOX_RETENTION_DAYS", default.retention_days,
                                 low=1, high=3650),
+            web_grace_seconds=_float(env, "HL_VOX_WEB_GRACE_SECONDS", default.web_grace_seconds,
+                                     low=1.0, high=86400.0),
         )
         if check_sink and settings.enabled and settings.sink == "bigquery":
             problems = settings.bigquery_problems()
@@ -107,6 +122,17 @@ def _existing_file(env: Mapping[str, str], name: str) -> Path | None:
     if path is not None and not path.is_file():
         raise SettingsError(f"{name}={str(path)!r} is not a file")
     return path
+
+
+def _host_port(env: Mapping[str, str], name: str) -> str | None:
+    """A gRPC target: host:port, no scheme (gRPC channels take no URL)."""
+    value = _text(env, name)
+    if value is None:
+        return None
+    host, _, port = value.rpartition(":")
+    if not host or "/" in value or not port.isdigit() or not 0 < int(port) < 65536:
+        raise SettingsError(f"{name}={value!r} is not host:port, e.g. 127.0.0.1:9060")
+    return value
 
 
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:

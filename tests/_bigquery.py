@@ -5,14 +5,53 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from shared.event import Event, EventFactory
 from shared.settings import Settings
+from worker.sinks import Delivery, Sink
+from worker.store import Store
+
+from _emulator import Emulator
 
 
 def bq_settings(data_dir: Path, table_id: str, endpoint: str, **overrides: Any) -> Settings:
+    """Settings for the insert_all method (REST only) unless `bq_method` says otherwise; the Storage
+    Write API needs the emulator's gRPC port too: see method_settings."""
     project, dataset, table = table_id.split(".")
+    overrides.setdefault("bq_method", "insert_all")
     return Settings(sink="bigquery", bq_project=project, bq_dataset=dataset, bq_table=table,
                     bq_endpoint=endpoint, data_dir=data_dir, **overrides)
 
 
+def method_settings(data_dir: Path, table_id: str, emulator: Emulator, method: str,
+                    **overrides: Any) -> Settings:
+    """Settings for one BigQuery write method against the emulator's REST and gRPC sides."""
+    return bq_settings(data_dir, table_id, emulator.endpoint, bq_method=method,
+                       bq_grpc_endpoint=f"127.0.0.1:{emulator.grpc_port}", **overrides)
+
+
 def table_rows(bq_client: Any, table_id: str) -> list[dict[str, Any]]:
     return [dict(row) for row in bq_client.query(f"SELECT * FROM `{table_id}`").result()]
+
+
+class Crash(BaseException):
+    """The uploader process dying at this point: a BaseException, so no sink code catches it."""
+
+
+def clicks(how_many: int, start: int = 0) -> list[Event]:
+    factory = EventFactory("s")
+    return [factory.make("button_click", "shoot_gun_button", {"i": i})
+            for i in range(start, start + how_many)]
+
+
+def spooled(settings: Settings, events: list[Event]) -> Store:
+    """The uploader's store with the events waiting in it."""
+    store = Store(settings.store_path)
+    store.add(events)
+    return store
+
+
+def send_next(sink: Sink, store: Store, timeout: float = 5.0) -> Delivery:
+    """What the uploader does for one flush: the next batch to the sink, and its outcome settled."""
+    delivery = sink.send(store.next_batch(sink.max_batch), timeout)
+    store.settle(delivery.delivered, delivery.rejected)
+    return delivery

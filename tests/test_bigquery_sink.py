@@ -108,11 +108,14 @@ def test_emulator_outage_then_every_event_lands_once(bq_client, table_id: str, e
             tracker.track_event("button_click", "shoot_gun_button", {"i": i})
         assert wait_for(lambda: tracker.get_stats()["failed"] >= 2, 20)
         emulator.start()
-        assert wait_for(lambda: tracker.get_stats()["sent"] == 200, 30)
+        # The 200 clicks and the app_error that tells of the outage.
+        assert wait_for(lambda: tracker.get_stats()["sent"] == 201, 30)
     finally:
         tracker.shutdown()
-    numbers = [json.loads(row["metadata"])["i"] for row in table_rows(bq_client, table_id)]
+    rows = table_rows(bq_client, table_id)
+    numbers = [json.loads(row["metadata"])["i"] for row in rows if row["event_type"] == "button_click"]
     assert sorted(numbers) == list(range(200))
+    assert [row["component"] for row in rows if row["event_type"] == "app_error"] == ["uploader"]
 
 
 def test_unreachable_endpoint_exit_is_bounded_and_next_start_uploads(

@@ -42,7 +42,9 @@ def track(tracker: ClickstreamTracker, count_: int, start: int = 0) -> None:
 
 
 def stored_numbers(store_path: Path) -> list[int]:
-    return sorted(json.loads(m)["i"] for (m,) in query(store_path, "SELECT metadata FROM clickstream"))
+    """The numbers of the tracked clicks (the tracker's own app_error events are not among them)."""
+    return sorted(json.loads(m)["i"] for (m,) in query(
+        store_path, "SELECT metadata FROM clickstream WHERE component = 'shoot_gun_button'"))
 
 
 def test_two_apps_on_one_store_store_everything_once(data_dir: Path) -> None:
@@ -147,6 +149,8 @@ def test_disk_full_then_freed_loses_nothing(small_disk: Path) -> None:
         filler.unlink()
         assert wait_for(lambda: tracker.get_stats()["buffer_size"] == 0, 15)
     assert stored_numbers(settings.store_path) == list(range(350))
+    errors = query(settings.store_path, "SELECT metadata FROM clickstream WHERE event_type = 'app_error'")
+    assert [json.loads(m) for (m,) in errors] == [{"error": "OperationalError", "where": "uploader.store"}]
     assert tracker.get_stats()["dropped"] == 0 and tracker.get_stats()["uploader_restarts"] == 0
 
 
@@ -170,7 +174,8 @@ def test_read_only_folder_stores_everything_once_writable_and_counts_drops_if_ne
             track(tracker, 100, start=1000)
     finally:
         remount(small_disk, "rw")
-    assert tracker.get_stats()["dropped"] == 100  # never writable: every loss is counted
+    # Never writable: every loss is counted, the clicks and the app_error saying so.
+    assert tracker.get_stats()["dropped"] == 101
     assert len(stored_numbers(settings.store_path)) == 100
 
 
@@ -312,3 +317,17 @@ def test_a_hung_uploader_is_noticed_killed_and_replaced(data_dir: Path) -> None:
         tracker.shutdown()
     assert stored_numbers(settings.store_path) == list(range(20))
     assert pid_gone(hung)
+
+
+def test_a_sink_problem_is_tracked_once_as_an_app_error_without_its_message(data_dir: Path) -> None:
+    offline = Settings(data_dir=data_dir, sink="bigquery", bq_project="p-123456",
+                       bq_endpoint="http://127.0.0.1:9", bq_method="insert_all", flush_interval=0.1)
+    with ClickstreamTracker(offline) as tracker:
+        track(tracker, 5)
+        assert wait_for(lambda: tracker.get_stats()["failed"] >= 3, 20)
+    errors = query(offline.store_path,
+                   "SELECT component, metadata FROM clickstream WHERE event_type = 'app_error'")
+    assert len(errors) == 1
+    component, metadata = errors[0]
+    assert component == "uploader"
+    assert json.loads(metadata) == {"error": "ConnectionError", "where": "uploader.sink"}

@@ -272,6 +272,15 @@ def test_answers_to_the_tricky_cases(store_path) -> None:
     assert last_30_days["edge"] == 1 and "ancient" not in last_30_days
 
 
+@pytest.mark.parametrize("session", ["hour-edge", "midnight", "nobody"])
+def test_one_sessions_report_answers_for_its_events_alone(store_path, session: str) -> None:
+    """What a web visitor's Stats show: the same questions over that session's events only."""
+    mine = [row for row in EVENTS if row.session_id == session]
+    for days in (None, 30):
+        assert local_report(store_path, days, now=NOW, session_id=session) == expected_report(
+            mine, days, NOW)
+
+
 def test_missing_store_gives_empty_answers(tmp_path: Path) -> None:
     assert local_report(tmp_path / "absent.sqlite3") == {q.name: [] for q in QUESTIONS}
     assert not (tmp_path / "absent.sqlite3").exists()  # reading must not create the store

@@ -58,3 +58,49 @@ def test_bigquery_sink_needs_a_project_and_valid_ids() -> None:
     # The local sink does not care, and a caller with its own ids can skip the check.
     assert Settings.from_env({"HL_VOX_BQ_DATASET": "my-dataset"}).bq_dataset == "my-dataset"
     assert Settings.from_env({"HL_VOX_SINK": "bigquery"}, check_sink=False).bq_project is None
+
+
+# -- the BigQuery write method -------------------------------------------------------------------
+
+def test_write_method_defaults_to_the_storage_write_api() -> None:
+    settings = Settings.from_env({})
+    assert (settings.bq_method, settings.bq_grpc_endpoint, settings.bq_load_interval) == (
+        "storage_write", None, 300.0)
+
+
+def test_write_method_variables_are_read() -> None:
+    settings = Settings.from_env({"HL_VOX_BQ_METHOD": " Load ", "HL_VOX_BQ_GRPC_ENDPOINT": "127.0.0.1:9060",
+                                  "HL_VOX_BQ_LOAD_INTERVAL": "1"})
+    assert (settings.bq_method, settings.bq_grpc_endpoint, settings.bq_load_interval) == (
+        "load", "127.0.0.1:9060", 1.0)
+    assert Settings.from_env({"HL_VOX_BQ_METHOD": "insert_all"}).bq_method == "insert_all"
+    assert Settings.from_env({"HL_VOX_BQ_GRPC_ENDPOINT": "[::1]:9060"}).bq_grpc_endpoint == "[::1]:9060"
+
+
+@pytest.mark.parametrize("name, value, words", [
+    ("HL_VOX_BQ_METHOD", "streaming", "not one of: storage_write, load, insert_all"),
+    ("HL_VOX_BQ_GRPC_ENDPOINT", "http://127.0.0.1:9060", "is not host:port"),
+    ("HL_VOX_BQ_GRPC_ENDPOINT", "127.0.0.1", "is not host:port"),
+    ("HL_VOX_BQ_GRPC_ENDPOINT", "127.0.0.1:0", "is not host:port"),
+    ("HL_VOX_BQ_GRPC_ENDPOINT", ":9060", "is not host:port"),
+    ("HL_VOX_BQ_LOAD_INTERVAL", "0.5", "out of range: use 1.0 to 86400.0 seconds"),
+    ("HL_VOX_BQ_LOAD_INTERVAL", "hourly", "not a number"),
+])
+def test_bad_write_method_values_name_the_variable(name: str, value: str, words: str) -> None:
+    with pytest.raises(SettingsError) as error:
+        Settings.from_env({name: value})
+    assert name in str(error.value) and words in str(error.value)
+
+
+# -- the web server's grace period ---------------------------------------------------------------
+
+def test_web_grace_defaults_to_a_minute_and_is_read() -> None:
+    assert Settings.from_env({}).web_grace_seconds == 60.0
+    assert Settings.from_env({"HL_VOX_WEB_GRACE_SECONDS": "2.5"}).web_grace_seconds == 2.5
+
+
+@pytest.mark.parametrize("value, words", [("0.5", "out of range"), ("soon", "not a number")])
+def test_bad_web_grace_names_the_variable(value: str, words: str) -> None:
+    with pytest.raises(SettingsError) as error:
+        Settings.from_env({"HL_VOX_WEB_GRACE_SECONDS": value})
+    assert "HL_VOX_WEB_GRACE_SECONDS" in str(error.value) and words in str(error.value)

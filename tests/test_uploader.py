@@ -63,8 +63,10 @@ class FakeSink:
     name = "fake"
 
     def __init__(self, max_batch: int = 100,
-                 behaviour: Callable[[Sequence[Event]], Delivery] | None = None) -> None:
+                 behaviour: Callable[[Sequence[Event]], Delivery] | None = None,
+                 min_interval: float = 0.0) -> None:
         self.max_batch = max_batch
+        self.min_interval = min_interval
         self.sent: list[list[str]] = []
         self.timeouts: list[float] = []
         self.script: list[Callable[[Sequence[Event]], Delivery]] = []

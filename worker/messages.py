@@ -35,6 +35,9 @@ class UploaderStats:
     spooled: int = 0  # events waiting in the spool for the sink
     quarantined: int = 0
     last_error: str | None = None  # the latest problem with the sink or the store, None when fine
+    # The latest problem's place and exception type, e.g. "sink:NotFound" (no message text): what the
+    # app tracks as an app_error event.
+    error_kind: str | None = None
     store_writable: bool = True
 
 

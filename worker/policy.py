@@ -53,3 +53,25 @@ class Backoff:
 
     def ready(self, now: float) -> bool:
         return now >= self.ready_at
+
+
+@dataclass
+class Pacing:
+    """The least time between the starts of two sends, as the sink asks (Sink.min_interval)."""
+
+    min_interval: float
+    last_send: float = field(default=float("-inf"))
+
+    @property
+    def ready_at(self) -> float:
+        return self.last_send + self.min_interval
+
+    def ready(self, now: float) -> bool:
+        return now >= self.ready_at
+
+    def sending(self, now: float) -> None:
+        self.last_send = now
+
+    def waive(self) -> None:
+        """The next send may start at once (the final flush's one send at exit)."""
+        self.last_send = float("-inf")

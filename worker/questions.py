@@ -4,7 +4,8 @@ Both versions of a question return the same columns with the same values: timest
 text with microseconds, days as YYYY-MM-DD (UTC), counts and hours as integers, milliseconds rounded
 to 0.1, so a report from either source compares equal. Each reads a CTE `events`; the BigQuery one
 takes the parameters @since (TIMESTAMP) and @today (DATE), the SQLite one :since (microseconds) and
-:today (text), and its `events` has an integer `micros` column.
+:today (text), and its `events` has an integer `micros` column. The questions never filter by
+session themselves: the local report narrows `events` to one session (SQLITE_SESSION_EVENTS).
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ class Question:
 
 BIGQUERY_EVENTS = "WITH events AS (SELECT * FROM `{table_id}` WHERE timestamp >= @since)\n"
 SQLITE_EVENTS = f"WITH events AS (SELECT * FROM ({EVENTS_WITH_MICROS}) WHERE micros >= :since)\n"
+# One session's events only (:session_id): what a web visitor's Stats view may show of the store.
+SQLITE_SESSION_EVENTS = (f"WITH events AS (SELECT * FROM ({EVENTS_WITH_MICROS}) "
+                         f"WHERE micros >= :since AND session_id = :session_id)\n")
 _ISO_FORMAT = "%Y-%m-%dT%H:%M:%E6S+00:00"
 _BIGQUERY_DAY = "FORMAT_DATE('%Y-%m-%d', DATE(timestamp))"
 _SQLITE_DAY = "date(micros / 1000000, 'unixepoch')"

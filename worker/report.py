@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from shared.settings import Settings
-from worker.questions import BIGQUERY_EVENTS, QUESTIONS, SQLITE_EVENTS, Question
+from worker.questions import BIGQUERY_EVENTS, QUESTIONS, SQLITE_EVENTS, SQLITE_SESSION_EVENTS, Question
 from worker.store import EPOCH, micros_since_epoch, reader
 
 Row = dict[str, str | int | float | None]
@@ -39,12 +39,14 @@ def window(days: int | None, now: datetime | None = None) -> tuple[datetime, dat
     return since, now.date()
 
 
-def local_report(store_path: Path, days: int | None = None, now: datetime | None = None) -> Report:
-    """The answers from the local store, {question name: [row dict, ...]}.
+def local_report(store_path: Path, days: int | None = None, now: datetime | None = None,
+                 session_id: str | None = None) -> Report:
+    """The answers from the local store, {question name: [row dict, ...]}: of every session, or of
+    the one `session_id` names.
 
     A store that does not exist yet (tracking never ran) gives empty answers, not an error.
     """
-    return ask_local(store_path, QUESTIONS, days, now)
+    return ask_local(store_path, QUESTIONS, days, now, session_id)
 
 
 def bigquery_report(settings: Settings, days: int | None = None,
@@ -54,13 +56,14 @@ def bigquery_report(settings: Settings, days: int | None = None,
 
 
 def ask_local(store_path: Path, questions: Sequence[Question], days: int | None = None,
-              now: datetime | None = None) -> Report:
+              now: datetime | None = None, session_id: str | None = None) -> Report:
     if not store_path.is_file():
         return {question.name: [] for question in questions}
     since, today = window(days, now)
-    params = {"since": micros_since_epoch(since), "today": today.isoformat()}
+    params = {"since": micros_since_epoch(since), "today": today.isoformat(), "session_id": session_id}
+    events = SQLITE_EVENTS if session_id is None else SQLITE_SESSION_EVENTS
     with reader(store_path) as db:
-        return {question.name: _sqlite_rows(db, SQLITE_EVENTS + question.sqlite_sql, params)
+        return {question.name: _sqlite_rows(db, events + question.sqlite_sql, params)
                 for question in questions}
 
 

@@ -2,7 +2,8 @@
 
 One file in HL_VOX_DATA_DIR, WAL mode so analysts can read it while the uploader writes. This module
 is the only code that opens the file and knows its tables: the uploader writes through `Store`;
-export, retention and the local report read through `read_events`, `reader` and `Store.prune`.
+export, retention and the local report read through `read_events`, `reader` and `Store.prune`;
+the exactly-once BigQuery write methods keep their state through `SinkStateStore`.
 """
 
 from __future__ import annotations
@@ -234,6 +235,7 @@ def _open_writer(path: Path) -> sqlite3.Connection:
         # NORMAL is durable across application crashes in WAL mode (only an OS crash can lose the tail).
         db.execute("PRAGMA synchronous=NORMAL")
         db.executescript(_SCHEMA)
+        db.executescript(_SINK_STATE_SCHEMA)
     except BaseException:
         db.close()
         raise
@@ -321,3 +323,50 @@ def _stream_events(path: Path) -> Iterator[tuple[str | None, ...]]:
 def _require(path: Path) -> None:
     if not path.is_file():
         raise FileNotFoundError(f"no local clickstream store at {path}")
+
+
+# -- write-method state ------------------------------------------------------------------------
+# An exactly-once BigQuery write method remembers, across crashes, where it writes (a Storage Write
+# API stream and its next offset) and the batch it sent last: `sink_state` holds named values (the
+# in-flight record's details among them), `sink_inflight` that batch's event ids in the order sent.
+_SINK_STATE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS sink_state (
+    name  TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sink_inflight (
+    position INTEGER PRIMARY KEY,
+    event_id TEXT NOT NULL
+);
+"""
+_INFLIGHT_PENDING = (f"SELECT {', '.join('c.' + name for name in EVENT_COLUMNS)} "
+                     "FROM sink_inflight f JOIN outbox o USING (event_id) "
+                     "JOIN clickstream c USING (event_id) ORDER BY f.position")
+
+
+class SinkStateStore(Store):
+    """The store as a write method uses it (worker/sinks/ledger.py): a second handle on the same
+    file, next to the uploader's, whose changes are single transactions."""
+
+    def sink_values(self) -> dict[str, str]:
+        return {name: value for name, value in self._db.execute("SELECT name, value FROM sink_state")}
+
+    def set_sink_values(self, values: Mapping[str, str | None],
+                        inflight: Sequence[str] | None = None) -> None:
+        """Sets the values (None deletes one) and, when given, replaces the in-flight event ids,
+        all in one transaction."""
+        with self._transaction():
+            self._db.executemany("DELETE FROM sink_state WHERE name = ?",
+                                 ((name,) for name, value in values.items() if value is None))
+            self._db.executemany("INSERT OR REPLACE INTO sink_state (name, value) VALUES (?, ?)",
+                                 ((name, value) for name, value in values.items() if value is not None))
+            if inflight is not None:
+                self._db.execute("DELETE FROM sink_inflight")
+                self._db.executemany("INSERT INTO sink_inflight (position, event_id) VALUES (?, ?)",
+                                     enumerate(inflight))
+
+    def inflight(self) -> tuple[list[str], list[Event]]:
+        """The in-flight event ids in the order sent, and those of them still in the outbox."""
+        ids = [event_id for (event_id,) in
+               self._db.execute("SELECT event_id FROM sink_inflight ORDER BY position")]
+        return ids, [Event(*row) for row in self._db.execute(_INFLIGHT_PENDING)]

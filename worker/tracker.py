@@ -1,8 +1,10 @@
 """ClickstreamTracker: the UI-side handle. It starts the uploader process and feeds it events.
 
-track_event() only appends to a list; a sender thread hands the list to the queue in messages of at
-most MESSAGE_EVENTS events, so pickling and pipe writes are paid per batch, not per click, and no
-single message is big enough to stall anyone (or to be cut in half by a dying app).
+track_event() only captures the click (time, session, type, component, a snapshot of the metadata)
+and appends it to a list; a sender thread builds the events (ids, timestamps, JSON) and hands them to
+the queue in messages of at most MESSAGE_EVENTS events, so that work, pickling and pipe writes are
+paid per batch and off the UI thread, and no single message is big enough to stall anyone (or to
+be cut in half by a dying app).
 
 Hand-off: every accepted event gets a sequence number and stays in an in-memory buffer until the
 uploader reports that it has committed that number to the spool. If the uploader dies, or stops
@@ -32,7 +34,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from shared.event import Event, EventFactory, new_session_id
+from shared.event import Capture, Event, build, capture, new_session_id
 from shared.settings import Settings
 from worker.exit_hooks import shut_down_at_exit
 from worker.messages import EventsBatch, Numbered, Report, Stop, UploaderStats
@@ -57,6 +59,8 @@ EXIT_MARGIN = 0.7
 # Time the uploader gets after its final flush to report and exit before we stop waiting for it.
 EXIT_SLACK = 0.3
 MONITOR_INTERVAL = 0.2
+# How long shutdown waits for the sender thread to hand on what it is building (milliseconds' work).
+SENDER_JOIN = 1.0
 # The sender waits this long after a wake-up so a burst of clicks travels as one message; without it
 # every event would cost a thread switch. Invisible next to the flush interval (seconds).
 SEND_COALESCE = 0.005
@@ -96,15 +100,19 @@ class ClickstreamTracker:
         self.settings = settings if settings is not None else Settings.from_env()
         self._hang_timeout = hang_timeout
         self.session_id = new_session_id()
-        self._factory = EventFactory(self.session_id)
         self._capacity = capacity
         self._ctx = multiprocessing.get_context("spawn")
         # Re-entrant: the SIGTERM/SIGINT handler runs shutdown on the main thread, possibly while
         # that thread is inside track_event() or get_stats() holding the lock.
         self._lock = threading.RLock()
-        self._unacked: collections.deque[Numbered] = collections.deque()
-        self._outgoing: list[Numbered] = []  # accepted, not yet put on the queue
-        self._overflow: list[Event] = []  # accepted while the buffer was full, for the store
+        self._unacked: collections.deque[Numbered] = collections.deque()  # sent, not acknowledged
+        self._pending: list[Capture] = []  # accepted, not yet built and sent
+        self._overflow: list[Capture] = []  # accepted while the buffer was full, for the store
+        # What the sender thread is building right now (pending, overflow): shutdown spools it
+        # itself if the sender has not handed it on by then.
+        self._in_hand: tuple[list[Capture], list[Capture]] | None = None
+        self._handed_on = threading.Condition(self._lock)
+        self._stop_sent = False
         self._wake_sender = threading.Event()
         self._seq = 0
         self._dropped = 0
@@ -114,6 +122,7 @@ class ClickstreamTracker:
         self._restarts = 0
         self._restart_backoff = Backoff(base=1.0, cap=60.0)
         self._uploader_stats = UploaderStats()
+        self._error_kinds_seen: set[str] = set()
         self._last_report = 0.0
         self._spawned_at = 0.0
         self._process: Any = None
@@ -153,9 +162,14 @@ class ClickstreamTracker:
             self._closed = True
             started = self._started
             if started:
-                self._send_outgoing()
+                # What the sender is building goes first; it takes milliseconds. (Waiting releases
+                # the lock, also when a signal handler runs this inside track_event.)
+                self._handed_on.wait_for(lambda: self._in_hand is None, SENDER_JOIN)
+                pending, self._pending = self._pending, []
+                self._enqueue([build(captured) for captured in pending], send=True)
                 # Under the lock, after the last events: nothing can be put behind the stop.
                 self._events.put(Stop(max(0.1, timeout - EXIT_MARGIN - EXIT_SLACK)))
+                self._stop_sent = True
         self._wake_sender.set()  # lets the sender thread see _closed and end
         try:
             if started:
@@ -175,7 +189,7 @@ class ClickstreamTracker:
             process.kill()
             process.join(0.5)
         for thread in self._threads:
-            thread.join(MONITOR_INTERVAL * 2)
+            thread.join(SENDER_JOIN)
         self._drain_reports()
 
     def __enter__(self) -> ClickstreamTracker:
@@ -192,20 +206,18 @@ class ClickstreamTracker:
         if not self.enabled:
             return False
         try:
-            event = self._factory.make(event_type, component, metadata, session_id)
+            captured = capture(session_id or self.session_id, event_type, component, metadata)
         except Exception:  # the UI must never see a tracking error
-            return self._drop(1, "could not build the event", exc_info=True)
+            return self._drop(1, "could not capture the event", exc_info=True)
         with self._lock:
             if self._closed:
                 reason = "tracker is shut down"
-            elif len(self._unacked) < self._capacity:
-                self._seq += 1
-                self._unacked.append((self._seq, event))
-                self._outgoing.append((self._seq, event))
-                first = len(self._outgoing) == 1  # later ones ride on the same wake-up
+            elif len(self._unacked) + len(self._pending) + self._in_hand_size() < self._capacity:
+                self._pending.append(captured)
+                first = len(self._pending) == 1  # later ones ride on the same wake-up
                 reason = ""
             elif len(self._overflow) < self._capacity:
-                self._overflow.append(event)
+                self._overflow.append(captured)
                 first = len(self._overflow) == 1
                 reason = ""
             else:
@@ -235,7 +247,9 @@ class ClickstreamTracker:
             uploader = self._uploader_stats
             return TrackerStats(
                 enabled=self.enabled, sink=self.settings.sink, session_id=self.session_id,
-                queue_size=len(self._outgoing), buffer_size=len(self._unacked), dropped=self._dropped,
+                queue_size=len(self._pending) + self._in_hand_size(),
+                buffer_size=len(self._unacked) + len(self._pending) + self._in_hand_size(),
+                dropped=self._dropped,
                 overflowed=self._overflowed, uploader_restarts=self._restarts,
                 uploader_pid=process.pid if process else None,
                 uploader_alive=bool(process and process.is_alive()),
@@ -250,6 +264,9 @@ class ClickstreamTracker:
         self._events = self._ctx.Queue()
         self._reports = self._ctx.Queue()
 
+    def _in_hand_size(self) -> int:
+        return len(self._in_hand[0]) if self._in_hand else 0
+
     def _sender_loop(self) -> None:
         overflow_store = Store(self.settings.store_path)  # this thread's own connection
         try:
@@ -260,19 +277,34 @@ class ClickstreamTracker:
                 with self._lock:
                     if self._closed:
                         return
-                    self._send_outgoing()
-                    overflow, self._overflow = self._overflow, []
+                    in_hand = self._in_hand = (self._pending, self._overflow)
+                    self._pending, self._overflow = [], []
+                # Building is most of an event's cost: done here, without the lock, so clicks go on.
+                events = [build(captured) for captured in in_hand[0]]
+                overflow = [build(captured) for captured in in_hand[1]]
+                with self._lock:
+                    if self._in_hand is not in_hand:
+                        return  # shutdown took them over
+                    self._in_hand = None
+                    self._enqueue(events, send=not self._stop_sent)
+                    self._handed_on.notify_all()
                 if overflow:
                     self._write_overflow(overflow_store, overflow)
         finally:
             overflow_store.close()
 
-    def _send_outgoing(self) -> None:
-        """Puts the waiting events on the queue in small messages. Caller holds the lock."""
-        # Queue.put on an unbounded queue only appends to the queue's own buffer: no blocking.
-        for chunk in _chunks(self._outgoing):
-            self._events.put(EventsBatch(chunk))
-        self._outgoing = []
+    def _enqueue(self, events: list[Event], send: bool) -> None:
+        """Numbers the events and keeps them until acknowledged; puts them on the queue in small
+        messages when `send`. Caller holds the lock."""
+        numbered = []
+        for event in events:
+            self._seq += 1
+            numbered.append((self._seq, event))
+        self._unacked.extend(numbered)
+        if send:
+            # Queue.put on an unbounded queue only appends to the queue's own buffer: no blocking.
+            for chunk in _chunks(numbered):
+                self._events.put(EventsBatch(chunk))
 
     def _write_overflow(self, store: Store, events: list[Event]) -> None:
         try:
@@ -325,6 +357,15 @@ class ClickstreamTracker:
             self._uploader_stats = report.stats
             while self._unacked and self._unacked[0][0] <= report.acked:
                 self._unacked.popleft()
+            kind = report.stats.error_kind
+            new_kind = kind is not None and kind not in self._error_kinds_seen
+            if kind is not None:
+                self._error_kinds_seen.add(kind)
+        if new_kind and kind is not None:
+            # The user feels a sink or store problem (events not arriving): tracked once per kind,
+            # as type and place only.
+            place, _, error_type = kind.partition(":")
+            self.track_event("app_error", "uploader", {"error": error_type, "where": f"uploader.{place}"})
 
     def _restart(self) -> None:
         now = time.monotonic()
@@ -344,9 +385,8 @@ class ClickstreamTracker:
                         self._process.exitcode, len(self._unacked), delay)
             old_channels = (self._events, self._reports)
             self._open_queues()
-            for chunk in _chunks(list(self._unacked)):  # includes what was still outgoing
+            for chunk in _chunks(list(self._unacked)):
                 self._events.put(EventsBatch(chunk))
-            self._outgoing = []
             self._spawn()
         _close_channels(*old_channels)
 
@@ -360,9 +400,13 @@ class ClickstreamTracker:
     def _spool_leftovers(self) -> None:
         """Writes events the uploader never committed (it died or was terminated) to the spool."""
         with self._lock:
-            leftovers = [event for _, event in self._unacked] + self._overflow
+            captures = self._pending + self._overflow
+            if self._in_hand is not None:
+                captures += self._in_hand[0] + self._in_hand[1]
+            self._pending, self._overflow, self._in_hand = [], [], None
+            leftovers = [event for _, event in self._unacked]
             self._unacked.clear()
-            self._overflow = []
+        leftovers += [build(captured) for captured in captures]
         if not leftovers:
             return
         store = Store(self.settings.store_path)

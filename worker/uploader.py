@@ -19,7 +19,7 @@ from collections.abc import Callable
 from shared.settings import Settings
 from worker.inbox import ThreadedInbox
 from worker.messages import EventsBatch, Inbox, Numbered, Outbox, Report, Stop, UploaderStats
-from worker.policy import Backoff, FlushPolicy
+from worker.policy import Backoff, FlushPolicy, Pacing
 from worker.retention import prune
 from worker.sinks import Sink, SinkUnavailable, make_sink
 from worker.store import DrainLock, Store
@@ -94,6 +94,7 @@ class Uploader:
         self._policy = policy
         self._backoff = backoff
         self._store_backoff = dataclasses.replace(backoff, failures=0)
+        self._pacing = Pacing(sink.min_interval)
         self._events = events
         self._reports = reports
         self._parent_alive = parent_alive
@@ -145,7 +146,7 @@ class Uploader:
         waits = [PARENT_CHECK_INTERVAL, self._last_report + HEARTBEAT_INTERVAL - now]
         flush_wait = self._policy.wait(self.stats.spooled, self._oldest_age(now))
         if flush_wait is not None:
-            waits.append(max(flush_wait, self._backoff.ready_at - now))
+            waits.append(max(flush_wait, self._backoff.ready_at - now, self._pacing.ready_at - now))
         if self._unspooled:
             waits.append(self._store_backoff.ready_at - now)
         return max(0.0, min(waits))
@@ -195,6 +196,7 @@ class Uploader:
     def _store_failed(self, error: BaseException) -> None:
         message = f"cannot write {self._store.path}: {error}"
         delay = self._store_backoff.failed(self._clock())
+        self.stats.error_kind = f"store:{type(error).__name__}"
         if message != self._store_error:  # once per distinct problem
             log.error("%s; %d event(s) kept in memory, retrying in %.1f s",
                       message, len(self._unspooled), delay)
@@ -223,7 +225,7 @@ class Uploader:
 
     def _flush_due(self) -> bool:
         now = self._clock()
-        return (self._backoff.ready(now)
+        return (self._backoff.ready(now) and self._pacing.ready(now)
                 and self._policy.due(self.stats.spooled, self._oldest_age(now))
                 and self._drain_lock.try_acquire())
 
@@ -236,14 +238,15 @@ class Uploader:
         if not batch:
             self.stats.spooled, self._oldest = 0, None
             return
+        self._pacing.sending(self._clock())
         try:
             delivery = self._sink.send(batch, timeout)
         except SinkUnavailable as error:
-            self._failed(str(error))
+            self._failed(str(error), type(error.__cause__ or error).__name__)
             return
         except Exception as error:  # a sink bug must not kill the uploader: events stay spooled
             log.exception("sink %s failed unexpectedly", self._sink.name)
-            self._failed(f"{type(error).__name__}: {error}")
+            self._failed(f"{type(error).__name__}: {error}", type(error).__name__)
             return
         try:
             self._store.settle(delivery.delivered, delivery.rejected)
@@ -258,10 +261,11 @@ class Uploader:
             self._backoff.succeeded()
             self._sink_error = None
         else:
-            self._failed("no event of the batch was accepted")
+            self._failed("no event of the batch was accepted", "NothingAccepted")
         self._report()
 
-    def _failed(self, error: str) -> None:
+    def _failed(self, error: str, error_type: str) -> None:
+        self.stats.error_kind = f"sink:{error_type}"
         self.stats.failed += 1
         delay = self._backoff.failed(self._clock())
         # One clear line per distinct problem; repeats of the same one go to debug.
@@ -280,7 +284,12 @@ class Uploader:
             log.info("another app uploads this store; %d event(s) stay spooled for it",
                      self.stats.spooled)
         else:
+            # A paced sink (load jobs) gets one last send whenever its previous one was; after that
+            # its pacing holds as while running, so the exit never starts a second job.
+            self._pacing.waive()
             while self.stats.spooled and (now := self._clock()) < deadline:
+                if not self._pacing.ready(now):
+                    break
                 if not self._backoff.ready(now):
                     self._sleep(max(0.0, min(self._backoff.ready_at, deadline) - now))
                     continue

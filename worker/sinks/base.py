@@ -27,6 +27,10 @@ class SinkUnavailable(Exception):
 class Sink(Protocol):
     name: str
     max_batch: int  # most events one send() takes
+    # Least seconds between the starts of two sends (0: none), for a destination that limits how
+    # often it is written (load jobs: a daily quota). The uploader keeps it, except that its final
+    # flush at exit always makes one send.
+    min_interval: float
 
     def send(self, events: Sequence[Event], timeout: float) -> Delivery:
         """Delivers one batch (<= max_batch events) within `timeout` seconds or raises SinkUnavailable."""

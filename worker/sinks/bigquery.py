@@ -20,8 +20,9 @@ _RETRY_ROW_REASONS = frozenset({"stopped", "timeout", "backendError", "internalE
 
 
 class BigQuerySink:
-    name = "bigquery"
+    name = "bigquery insert_all"
     max_batch = MAX_ROWS_PER_REQUEST
+    min_interval = 0.0
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings

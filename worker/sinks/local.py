@@ -14,6 +14,7 @@ class LocalSink:
 
     name = "local"
     max_batch = 5000  # a local transaction has no request-size limit; bigger batches, fewer commits
+    min_interval = 0.0
 
     def send(self, events: Sequence[Event], timeout: float) -> Delivery:
         return Delivery(delivered=[event.event_id for event in events])
