@@ -24,7 +24,7 @@ import pytest
 from shared.settings import Settings
 from worker import ClickstreamTracker
 
-from _bigquery import bq_settings, table_rows
+from _bigquery import method_settings, table_rows
 from _emulator import Emulator
 from _store import count, query
 from conftest import ON_CI, missing_part, wait_for
@@ -65,10 +65,12 @@ def test_two_apps_on_one_store_store_everything_once(data_dir: Path) -> None:
 
 
 @pytest.mark.emulator
-@pytest.mark.parametrize("first_out", ["holder", "other"])
+@pytest.mark.parametrize("method, first_out", [("storage_write", "holder"), ("storage_write", "other"),
+                                               ("insert_all", "other")])
 def test_two_apps_on_one_store_send_each_event_to_bigquery_once(
-        bq_client: object, table_id: str, emulator: Emulator, data_dir: Path, first_out: str) -> None:
-    settings = bq_settings(data_dir, table_id, emulator.endpoint, flush_interval=0.1, batch_size=100)
+        bq_client: object, table_id: str, emulator: Emulator, data_dir: Path, method: str,
+        first_out: str) -> None:
+    settings = method_settings(data_dir, table_id, emulator, method, flush_interval=0.1, batch_size=100)
     holder = ClickstreamTracker(settings).start()
     assert wait_for(lambda: (data_dir / "clickstream.sqlite3.lock").exists())
     other = ClickstreamTracker(settings).start()
