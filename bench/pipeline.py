@@ -28,8 +28,7 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: str, interva
 def started_tracker(settings: Settings) -> ClickstreamTracker:
     """A started tracker whose uploader has reported once, i.e. is up and receiving."""
     tracker = ClickstreamTracker(settings).start()
-    # The uploader's stats (e.g. "received") arrive with its first report.
-    wait_until(lambda: "received" in tracker.get_stats(), 60.0, "the uploader to start")
+    wait_until(lambda: tracker.get_stats()["uploader_ready"], 60.0, "the uploader to start")
     return tracker
 
 

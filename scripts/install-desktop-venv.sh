@@ -8,7 +8,7 @@ set -euo pipefail
 VENV=${HL_VOX_DESKTOP_VENV:-$HOME/.cache/hl-vox-timeleft/flet-0.82.2}
 PYTHON=${PYTHON:-python3}
 requirements=('flet[all]==0.82.2' 'flet-charts==0.82.2' 'pygame>=2.6,<3' 'google-cloud-bigquery>=3.20,<4'
-              'platformdirs>=4' 'filelock>=3.12')
+              'platformdirs>=4' 'filelock>=3.12' 'orjson>=3.9')
 stamp="$VENV/.ready"
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "${requirements[*]}" ]; then echo "$VENV"; exit 0; fi
 rm -rf "$VENV"

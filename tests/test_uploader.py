@@ -67,6 +67,7 @@ class FakeSink:
                  min_interval: float = 0.0) -> None:
         self.max_batch = max_batch
         self.min_interval = min_interval
+        self.delivers_on_spool = False  # a remote sink: events wait in the outbox for send()
         self.sent: list[list[str]] = []
         self.timeouts: list[float] = []
         self.script: list[Callable[[Sequence[Event]], Delivery]] = []
@@ -249,10 +250,10 @@ class FailingStore(Store):
 
     broken = True
 
-    def add(self, events: Sequence[Event]) -> int:
+    def add(self, events: Sequence[Event], queue: bool = True) -> int:
         if self.broken:
             raise sqlite3.OperationalError("database or disk is full")
-        return super().add(events)
+        return super().add(events, queue)
 
 
 def test_a_store_that_cannot_be_written_is_an_outage_not_a_crash(tmp_path: Path) -> None:
@@ -284,3 +285,14 @@ def test_only_the_holder_of_the_drain_lock_sends(tmp_path: Path) -> None:
     second = Harness(tmp_path, batch_size=1)
     second.run(Stop(1.0))  # the next start holds the lock and delivers them
     assert sum(len(batch) for batch in second.sink.sent) == 3
+
+
+def test_a_sink_that_is_the_store_delivers_on_spool_without_sends(tmp_path: Path) -> None:
+    sink = FakeSink()
+    sink.delivers_on_spool = True  # as the local sink: the clickstream table is the destination
+    harness = Harness(tmp_path, sink, batch_size=1)
+    events = numbered(30)
+    harness.run(EventsBatch(events), EventsBatch(events[:5]), Stop(1.0))  # 5 resent after a restart
+    stats = harness.last_report().stats
+    assert (stats.received, stats.sent, stats.spooled) == (35, 30, 0)
+    assert sink.sent == [] and harness.store.pending_count() == 0

@@ -123,26 +123,27 @@ class Store:
                 self._connection = _open_writer(self.path)
         return self._connection
 
-    def add(self, events: Sequence[Event]) -> int:
-        """Stores the events and queues them for the sink, in one transaction; returns how many were new.
+    def add(self, events: Sequence[Event], queue: bool = True) -> int:
+        """Stores the events and (with `queue`) queues them for the sink, in one transaction; returns
+        how many were new.
 
         An event seen before (a resend after an uploader crash) is ignored, so it is neither stored
         nor uploaded twice. A row SQLite cannot take (e.g. text with lone surrogates) is stored with
         its text escaped and quarantined instead of queued; it never fails the rest of the batch.
         """
         try:
-            return self._add(events)
+            return self._add(events, queue)
         except sqlite3.DatabaseError as error:
             if not is_corrupt(error):
                 raise
             self.close()
             set_aside(self.path, error)
-            return self._add(events)
+            return self._add(events, queue)
 
-    def _add(self, events: Sequence[Event]) -> int:
+    def _add(self, events: Sequence[Event], queue: bool) -> int:
         try:
             with self._transaction():
-                return self._insert(events)
+                return self._insert(events, queue)
         except _ROW_ERRORS:
             pass  # one row spoiled the batch: take them one at a time below
         queued = 0
@@ -150,7 +151,7 @@ class Store:
             for event in events:
                 try:
                     self._db.execute("SAVEPOINT event_row")
-                    queued += self._insert((event,))
+                    queued += self._insert((event,), queue)
                     self._db.execute("RELEASE event_row")
                 except _ROW_ERRORS as error:
                     self._db.execute("ROLLBACK TO event_row")
@@ -158,7 +159,9 @@ class Store:
                     self._quarantine_unstorable(event, error)
         return queued
 
-    def _insert(self, events: Sequence[Event]) -> int:
+    def _insert(self, events: Sequence[Event], queue: bool) -> int:
+        if not queue:
+            return int(self._db.executemany(_INSERT_EVENT, events).rowcount)
         queued = self._db.executemany(
             "INSERT INTO outbox (event_id) SELECT ? "
             "WHERE NOT EXISTS (SELECT 1 FROM clickstream WHERE event_id = ?)",

@@ -82,6 +82,7 @@ class TrackerStats:
     uploader_restarts: int
     uploader_pid: int | None
     uploader_alive: bool
+    uploader_ready: bool  # the running uploader has reported: it receives and spools
     last_error: str | None  # the uploader's, or the tracker's own (overflow, hung uploader)
     store_writable: bool
     uploader: UploaderStats
@@ -124,6 +125,7 @@ class ClickstreamTracker:
         self._uploader_stats = UploaderStats()
         self._error_kinds_seen: set[str] = set()
         self._last_report = 0.0
+        self._reported = False
         self._spawned_at = 0.0
         self._process: Any = None
         self._events: Any = None
@@ -253,6 +255,7 @@ class ClickstreamTracker:
                 overflowed=self._overflowed, uploader_restarts=self._restarts,
                 uploader_pid=process.pid if process else None,
                 uploader_alive=bool(process and process.is_alive()),
+                uploader_ready=self._reported and bool(process and process.is_alive()),
                 last_error=uploader.last_error or self._own_error,
                 store_writable=uploader.store_writable and self._own_store_writable,
                 uploader=uploader)
@@ -329,6 +332,7 @@ class ClickstreamTracker:
         with _without_main_module():
             process.start()
         self._process = process
+        self._reported = False
         self._spawned_at = self._last_report = time.monotonic()
 
     def _monitor_loop(self) -> None:
@@ -354,6 +358,7 @@ class ClickstreamTracker:
     def _handle_report(self, report: Report) -> None:
         with self._lock:
             self._last_report = time.monotonic()
+            self._reported = True
             self._uploader_stats = report.stats
             while self._unacked and self._unacked[0][0] <= report.acked:
                 self._unacked.popleft()

@@ -175,14 +175,17 @@ class Uploader:
     def _spool(self) -> None:
         """Commits the received events, then acknowledges them; on a store failure keeps them."""
         batch = self._unspooled
+        delivers = self._sink.delivers_on_spool
         try:
-            self._store.add([event for _, event in batch])
+            added = self._store.add([event for _, event in batch], queue=not delivers)
             self._count_spool()
         except STORE_ERRORS as error:
             self._store_failed(error)
             return
         self._unspooled = []
         self.stats.received += len(batch)
+        if delivers:
+            self.stats.sent += added
         if self.stats.spooled and self._oldest is None:
             self._oldest = self._clock()
         self._acked = max(self._acked, batch[-1][0])

@@ -31,6 +31,9 @@ class Sink(Protocol):
     # often it is written (load jobs: a daily quota). The uploader keeps it, except that its final
     # flush at exit always makes one send.
     min_interval: float
+    # True when the store's clickstream table is the destination itself: spooling an event delivers
+    # it, so it never waits in the outbox (the local sink).
+    delivers_on_spool: bool
 
     def send(self, events: Sequence[Event], timeout: float) -> Delivery:
         """Delivers one batch (<= max_batch events) within `timeout` seconds or raises SinkUnavailable."""

@@ -23,6 +23,7 @@ class BigQuerySink:
     name = "bigquery insert_all"
     max_batch = MAX_ROWS_PER_REQUEST
     min_interval = 0.0
+    delivers_on_spool = False
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings

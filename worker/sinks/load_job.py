@@ -64,6 +64,7 @@ class LoadJobSink:
         self._ledger = ledger
         self._client: bigquery.Client | None = None
         self.min_interval = settings.bq_load_interval
+        self.delivers_on_spool = False
         if self.min_interval < QUOTA_SAFE_INTERVAL:
             log.warning("HL_VOX_BQ_LOAD_INTERVAL=%g s lets this app alone start %d load jobs a day; "
                         "BigQuery allows 1,500 per table per day for everyone writing to it, failed "

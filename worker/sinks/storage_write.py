@@ -67,6 +67,7 @@ class StorageWriteSink:
     name = "bigquery storage_write"
     max_batch = MAX_ROWS_PER_REQUEST  # the same batches as insertAll: one request each
     min_interval = 0.0
+    delivers_on_spool = False
 
     def __init__(self, settings: Settings, ledger: Ledger) -> None:
         self._endpoint = settings.bq_grpc_endpoint
