@@ -18,14 +18,14 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from bench import audio_latency, bigquery_upload, exit_time, throughput, timer_drift, track_cost
+from bench import audio_latency, bigquery_upload, exit_time, throughput, timer_drift, track_cost, web_flood
 from bench.child import ROOT
 from bench.figures import Figure
 from bench.pipeline import NO_METADATA_PROBE
 
 COMPARISONS: dict[str, ModuleType] = {
     "track": track_cost, "throughput": throughput, "exit": exit_time,
-    "bigquery": bigquery_upload, "timer": timer_drift, "audio": audio_latency}
+    "bigquery": bigquery_upload, "timer": timer_drift, "audio": audio_latency, "flood": web_flood}
 DEFAULT_JSON = ROOT / "bench" / "results" / "latest.json"
 
 

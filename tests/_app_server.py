@@ -107,10 +107,16 @@ class AppProcess:
         self.process.wait(5)
 
 
+# A closed tab's session ends this long after its socket closed: short, so tests see it end, yet
+# well above the half second a reload or a dropped socket takes to reconnect.
+TEST_GRACE_SECONDS = 6.0
+
+
 class WebServer(AppProcess):
-    def __init__(self, data_dir: Path, log_path: Path) -> None:
+    def __init__(self, data_dir: Path, log_path: Path, *args: str) -> None:
         self.port = free_port()
-        super().__init__(["--web", "--port", str(self.port), "--verbose"], app_env(data_dir), log_path)
+        env = app_env(data_dir, HL_VOX_WEB_GRACE_SECONDS=str(TEST_GRACE_SECONDS))
+        super().__init__(["--web", "--port", str(self.port), "--verbose", *args], env, log_path)
         self.url = f"http://127.0.0.1:{self.port}/"
 
     def wait_ready(self, timeout: float = 30.0) -> None:

@@ -5,6 +5,7 @@ window-manager close request ends the app, uploader included, within 6 s with ev
 from __future__ import annotations
 
 import os
+import re
 import select
 import shutil
 import subprocess
@@ -77,6 +78,9 @@ def test_window_tracks_start_and_closes_cleanly(xvfb: str, tmp_path: Path) -> No
 
         click(window, START_BUTTON, xvfb)
         wait_for(lambda: has(data_dir, "start_button"), 10, "the Start click in the store", app)
+        # The window's title says the time left while the countdown runs.
+        wait_for(lambda: re.fullmatch(rf"2[45]:\d\d · {TITLE}", window.get_wm_name() or ""), 10,
+                 "the time left in the window title", app)
         save_png(window, ARTIFACTS / "desktop-app.png")
 
         click(window, STATS_BUTTON, xvfb)
@@ -96,8 +100,11 @@ def test_window_tracks_start_and_closes_cleanly(xvfb: str, tmp_path: Path) -> No
 
     rows = read_store(data_dir)
     assert len({row.session_id for row in rows}) == 1  # one session per desktop run
-    assert [(row.event_type, row.component, row.metadata) for row in rows] == [
-        ("app_start", "application", None),
+    assert rows[0].event_type == "app_start"
+    started = rows[0].metadata or {}
+    assert set(started) == {"version", "startup_ms", "experiments"}
+    assert started["startup_ms"] > 0  # from the process start: imports, sound decoding, the window
+    assert [(row.event_type, row.component, row.metadata) for row in rows[1:]] == [
         ("button_click", "start_button", {"time_input": "00:25:00"}),
         ("button_click", "stats_button", None),
         ("app_stop", "application", {"reason": "window_closed"}),

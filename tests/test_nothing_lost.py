@@ -27,7 +27,7 @@ from worker import ClickstreamTracker
 from _bigquery import method_settings, table_rows
 from _emulator import Emulator
 from _store import count, query
-from conftest import ON_CI, missing_part, wait_for
+from conftest import missing_part, wait_for
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -278,7 +278,9 @@ def test_hostile_metadata_is_stored_as_strict_json_and_never_stalls_a_caller(dat
     for (metadata,) in rows:
         json.loads(metadata, parse_constant=refuse)
         metadata.encode("utf-8")  # no lone surrogates
-    assert slowest[0] < (0.1 if ON_CI else 0.02), f"slowest call {slowest[0] * 1000:.1f} ms"
+    # Not a speed target (the bench measures those): a 10 MB string encoded on the caller's thread
+    # took 1.2 s with 8 threads; cut before encoding, a call waits only for its share of the GIL.
+    assert slowest[0] < 0.5, f"slowest call {slowest[0] * 1000:.1f} ms"
 
 
 def restarted(tracker: ClickstreamTracker, times: int) -> bool:

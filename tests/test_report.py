@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -106,6 +107,25 @@ EVENTS: list[Event] = [
           "sound_played"),
     event("metrics", "2025-03-08T10:00:00+00:00", "audio", {"sound": "shot", "latency_ms": 15},
           "sound_played"),
+    # Focus time: completed focus phases only; minutes from HH:MM:SS durations, none from malformed ones.
+    event("pomodoro", yesterday("14:00:00"), "timer", {"phase": "focus", "duration": "00:25:00"},
+          "timer_finished"),
+    event("pomodoro", yesterday("14:30:00"), "timer", {"phase": "focus", "duration": "00:50:30"},
+          "timer_finished"),
+    event("pomodoro", yesterday("14:31:00"), "timer", {"phase": "short_break", "duration": "00:05:00"},
+          "timer_finished"),
+    event("pomodoro", yesterday("14:32:00"), "timer", {"phase": "focus", "duration": "1:00:00"},
+          "timer_finished"),  # counted, no minutes: not HH:MM:SS
+    event("pomodoro", yesterday("14:33:00"), "timer", {"phase": "focus", "duration": 1500},
+          "timer_finished"),  # a number, not the app's text
+    event("pomodoro", yesterday("14:34:00"), "timer", {"phase": "focus", "duration": "00:25:00"},
+          "phase_started"),  # started is not completed
+    event("pomodoro", "2025-03-07T10:00:00+00:00", "timer", {"phase": "focus", "duration": "99:59:59"},
+          "timer_finished"),
+    event("pomodoro", "2025-03-07T10:01:00+00:00", "timer", {"phase": "focus", "duration": "00:61:00"},
+          "timer_finished"),
+    event("pomodoro", "2025-03-06T10:00:00+00:00", "timer", {"phase": "focus", "duration": "x"},
+          "timer_finished"),
 ]
 
 
@@ -139,10 +159,23 @@ def expected_report(events: list[Event], days: int | None, now: datetime) -> Rep
         "weapon_popularity": [{"weapon": w, "usage_count": n}
                               for w, n in sorted(weapons.items(), key=lambda kv: (-kv[1], kv[0]))],
         "hourly_today": [{"hour": h, "event_count": n} for h, n in sorted(hours.items())],
+        "focus_time": expected_focus_time(kept),
         "errors": expected_errors([e for e, _ in kept]),
         "timer_accuracy": expected_percentiles(kept, "timer_finished", "late_ms", "finishes"),
         "sound_latency": expected_percentiles(kept, "sound_played", "latency_ms", "samples"),
     }
+
+
+def expected_focus_time(kept: list[tuple[Event, datetime]]) -> list[Row]:
+    days: dict[str, list[int]] = {}
+    for e, t in kept:
+        if e.event_type == "timer_finished" and json_extract_scalar(e.metadata, "phase") == "focus":
+            duration = json_extract_scalar(e.metadata, "duration") or ""
+            hms = re.fullmatch(r"([0-9]{2}):([0-5][0-9]):([0-5][0-9])", duration)
+            seconds = int(hms[1]) * 3600 + int(hms[2]) * 60 + int(hms[3]) if hms else 0
+            days.setdefault(t.date().isoformat(), []).append(seconds)
+    return [{"day": day, "focus_phases": len(seconds), "focus_minutes": round(sum(seconds) / 60, 1)}
+            for day, seconds in sorted(days.items())]
 
 
 def expected_errors(events: list[Event]) -> list[Row]:
@@ -267,6 +300,10 @@ def test_answers_to_the_tricky_cases(store_path) -> None:
         {"day": "2025-03-09", "finishes": 4, "median_late_ms": 5.3, "p95_late_ms": 9.6}]
     assert report["sound_latency"][-1] == {"day": "2025-03-09", "samples": 3, "median_latency_ms": 35.7,
                                            "p95_latency_ms": 75.8}
+    assert report["focus_time"] == [
+        {"day": "2025-03-06", "focus_phases": 1, "focus_minutes": 0.0},
+        {"day": "2025-03-07", "focus_phases": 2, "focus_minutes": 6000.0},
+        {"day": "2025-03-09", "focus_phases": 4, "focus_minutes": 75.5}]
     last_30_days = {row["session_id"]: row["total_events"]
                     for row in local_report(store_path, 30, now=NOW)["sessions"]}
     assert last_30_days["edge"] == 1 and "ancient" not in last_30_days

@@ -21,7 +21,7 @@ class NoActions:
 
 
 def test_a_new_screen_shows_the_state_it_is_built_with() -> None:
-    screen = build_screen(NoActions(), IDLE)
+    screen = build_screen(NoActions(), IDLE, ft.Column())
     assert (screen.display.value, screen.time_input.value, screen.weapon.value) == (
         "00:25:00", "00:25:00", "glock18")
     assert screen.pause.disabled and screen.pause.content == "Pause"
@@ -31,7 +31,7 @@ def test_a_new_screen_shows_the_state_it_is_built_with() -> None:
 
 
 def test_a_paused_run_with_an_error_behind_the_stats_view() -> None:
-    screen = build_screen(NoActions(), IDLE)
+    screen = build_screen(NoActions(), IDLE, ft.Column())
     state = dataclasses.replace(IDLE, display="00:09:12", paused=True, can_pause=True,
                                 input_error="Seconds must be below 60.", background=None, view=View.STATS)
     screen.show(state, IDLE)
@@ -44,7 +44,7 @@ def test_a_paused_run_with_an_error_behind_the_stats_view() -> None:
 
 
 def test_the_time_field_is_set_only_when_the_state_changes_it() -> None:
-    screen = build_screen(NoActions(), IDLE)
+    screen = build_screen(NoActions(), IDLE, ft.Column())
     screen.time_input.value = "1:3"  # what the user is typing, not yet in the state
     screen.show(dataclasses.replace(IDLE, display="00:24:59"), IDLE)
     assert screen.time_input.value == "1:3"

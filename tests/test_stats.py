@@ -40,10 +40,23 @@ def session_row(number: int, start: str, duration: int, events: int) -> dict:
 def test_charts_come_in_question_order_with_their_titles() -> None:
     charts = stats_charts(empty_report())
     names = [c.name for c in charts]
-    assert names == ["clicks_by_component", "sessions", "weapon_popularity", "hourly_today"]
+    assert names == ["clicks_by_component", "sessions", "weapon_popularity", "hourly_today", "focus_time"]
     order = [q.name for q in QUESTIONS]
     assert sorted(names, key=order.index) == names
     assert chart(charts, "weapon_popularity").title == "Weapon popularity"
+
+
+def test_focus_time_shows_the_last_week_of_days_with_their_minutes() -> None:
+    rows = [{"day": f"2025-03-{day:02d}", "focus_phases": day, "focus_minutes": day * 25.0}
+            for day in range(1, 10)]
+    rows[-1]["focus_minutes"] = 37.5
+    focus = chart(stats_charts(report(focus_time=rows)), "focus_time")
+    assert [(bar.axis_label, bar.value) for bar in focus.bars] == [
+        (f"03-{day:02d}", day) for day in range(3, 10)]
+    assert focus.bars[-1].name == "2025-03-09" and focus.bars[-1].detail == "37.5 min"
+    assert focus.bars[0].detail == "75 min"
+    assert focus.note == "latest 7 of 9 days"
+    assert chart(stats_charts(empty_report()), "focus_time").empty
 
 
 def test_hours_without_events_are_filled_with_zero_and_left_out_of_the_legend() -> None:
@@ -94,7 +107,7 @@ def test_an_answer_is_empty_when_no_bar_has_a_value() -> None:
     started = report(sessions=[session_row(1, "2025-03-10T10:00:00.000000+00:00", 0, 1)],
                      hourly_today=[{"hour": 10, "event_count": 1}])
     assert [c.name for c in stats_charts(started) if c.empty] == ["clicks_by_component",
-                                                                  "weapon_popularity"]
+                                                                  "weapon_popularity", "focus_time"]
 
 
 @pytest.mark.parametrize("top, step, ticks", [
@@ -152,16 +165,17 @@ def texts(control: ft.Control) -> list[str]:
 
 
 def test_screen_says_so_when_there_is_no_data_at_all() -> None:
-    screen = build_stats_screen(NoActions())
+    screen = build_stats_screen(NoActions(), "This tab's events")
     screen.show_loading()
     assert screen.refresh.disabled
     screen.show_charts(stats_charts(empty_report()), "12:00:00")
     assert texts(screen.charts) == [NO_DATA]
+    assert screen.status.value == "This tab's events, read at 12:00:00 UTC"
     assert not screen.refresh.disabled
 
 
 def test_screen_shows_each_empty_answer_and_the_numbers_of_the_others() -> None:
-    screen = build_stats_screen(NoActions())
+    screen = build_stats_screen(NoActions(), "All events in the local store")
     screen.show_charts(stats_charts(report(
         sessions=[session_row(1, "2025-03-10T10:00:00.000000+00:00", 0, 1)],
         hourly_today=[{"hour": 10, "event_count": 1}])), "12:00:00")

@@ -1,6 +1,13 @@
 import pytest
 
-from shared.timefmt import MAX_SECONDS, TimeInputError, format_hms, normalize_time_input, parse_time_input
+from shared.timefmt import (
+    MAX_SECONDS,
+    TimeInputError,
+    format_hms,
+    format_short,
+    normalize_time_input,
+    parse_time_input,
+)
 
 GOOD = [
     ("00:25:00", 25 * 60, "00:25:00"),
@@ -11,6 +18,7 @@ GOOD = [
     ("90", 90, "00:01:30"),
     ("7", 7, "00:00:07"),
     ("007", 7, "00:00:07"),
+    ("0" * 5000 + "90", 90, "00:01:30"),  # leading zeros are not digits that count, even past 4,300
     ("99:59:59", MAX_SECONDS, "99:59:59"),
     ("359999", MAX_SECONDS, "99:59:59"),
     ("00:00:01", 1, "00:00:01"),
@@ -38,6 +46,8 @@ BAD = [
     ("100:00:00", "longest time is 99:59:59"),
     ("360000", "longest time is 99:59:59"),
     ("1:2:3:4", "HH:MM:SS"),
+    ("9" * 4301, "longest time is 99:59:59"),  # past int()'s 4,300-digit limit: a message, no ValueError
+    ("x" * 10_000, "digits"),
 ]
 
 
@@ -64,3 +74,9 @@ def test_format_hms(seconds: int, text: str) -> None:
 def test_format_and_parse_round_trip() -> None:
     for seconds in range(1, MAX_SECONDS + 1, 4099):
         assert parse_time_input(format_hms(seconds)) == seconds
+
+
+@pytest.mark.parametrize(("seconds", "text"), [(0, "00:00"), (754, "12:34"), (3599, "59:59"),
+                                               (3600, "1:00:00"), (MAX_SECONDS, "99:59:59")])
+def test_format_short(seconds: int, text: str) -> None:
+    assert format_short(seconds) == text

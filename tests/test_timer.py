@@ -101,7 +101,7 @@ def test_pause_at_five_and_a_half_then_resume(timer, clock) -> None:
     assert timer.remaining() == pytest.approx(5.0)
 
 
-def test_countdown_is_reported_once_across_pause_and_resume(timer, clock) -> None:
+def test_countdown_goes_on_after_pause_and_resume(timer, clock) -> None:
     timer.start(10)
     events = []
     clock.advance(5.0)
@@ -111,7 +111,8 @@ def test_countdown_is_reported_once_across_pause_and_resume(timer, clock) -> Non
     clock.advance(3)
     timer.toggle_pause()
     events += run_ticker(timer, clock)
-    assert kinds(events).count("countdown") == 1
+    assert [e for e in events if e.kind == "countdown"] == [TimerEvent("countdown", 5),
+                                                            TimerEvent("countdown", 4)]
     assert kinds(events).count("finished") == 1
     assert clock.now == pytest.approx(1000 + 13)
 
@@ -251,3 +252,48 @@ def test_start_rejects_non_positive_lengths(timer, bad: int) -> None:
     with pytest.raises(ValueError):
         timer.start(bad)
     assert timer.state is TimerState.IDLE
+
+
+def test_a_resume_inside_the_spoken_countdown_goes_on_from_the_next_number(timer, clock) -> None:
+    timer.start(8)
+    clock.advance(4.6)  # 3.4 s left: "four" is being said
+    assert TimerEvent("countdown", 5) in timer.poll()
+    timer.toggle_pause()
+    clock.advance(30)
+    timer.toggle_pause()
+    events = run_ticker(timer, clock)
+    assert [event for event in events if event.kind == "countdown"] == [TimerEvent("countdown", 3)]
+    # "three" starts with the 3 on the display, as each number of an unbroken countdown does.
+    assert events[:2] == [TimerEvent("display", 3), TimerEvent("countdown", 3)]
+
+
+def test_a_pause_before_the_countdown_or_in_a_short_run_owes_no_extra_countdown(timer, clock) -> None:
+    timer.start(8)
+    clock.advance(1)
+    timer.toggle_pause()
+    timer.toggle_pause()
+    assert [e for e in run_ticker(timer, clock) if e.kind == "countdown"] == [TimerEvent("countdown", 5)]
+    timer.start(3)  # too short to speak a countdown: a pause must not start one
+    clock.advance(0.5)
+    timer.toggle_pause()
+    timer.toggle_pause()
+    assert "countdown" not in kinds(run_ticker(timer, clock))
+    timer.start(8)
+    clock.advance(7.5)  # paused with half a second left: no number is still to come
+    timer.poll()
+    timer.toggle_pause()
+    timer.toggle_pause()
+    assert "countdown" not in kinds(run_ticker(timer, clock))
+
+
+def test_the_finish_says_how_late_it_was_polled_and_the_run_counts_its_pauses(timer, clock) -> None:
+    timer.start(2)
+    for _ in range(3):
+        timer.toggle_pause()
+        timer.toggle_pause()
+    clock.advance(2.25)
+    finished = [event for event in timer.poll() if event.kind == "finished"]
+    assert len(finished) == 1 and finished[0].late == pytest.approx(0.25)
+    assert timer.pauses == 3
+    timer.start(5)
+    assert timer.pauses == 0  # a new run counts afresh

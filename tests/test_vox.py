@@ -3,7 +3,8 @@ import random
 import pytest
 
 from shared.timefmt import MAX_SECONDS
-from ui.vox import SILENCE_SECONDS, VOX_WORDS, number_words, time_left_words
+from ui.cycle import Phase
+from ui.vox import SILENCE_SECONDS, VOX_WORDS, duration_words, number_words, phase_words, time_left_words
 
 
 def sentence(words: list[str]) -> str:
@@ -62,5 +63,22 @@ def test_vox_words_cover_everything_the_builders_say_and_nothing_more() -> None:
     samples = list(range(0, 7300)) + [rng.randrange(MAX_SECONDS + 1) for _ in range(3000)]
     produced = {word for seconds in samples for word in time_left_words(seconds)}
     produced |= {word for n in range(100) for word in number_words(n)}
+    produced |= {word for phase in Phase for done in (False, True)
+                 for word in phase_words(phase.value, 12, 90, done)}
     assert produced - set(SILENCE_SECONDS) == VOX_WORDS
     assert not VOX_WORDS & set(SILENCE_SECONDS)
+
+
+@pytest.mark.parametrize("phase, cycle, seconds, done, text", [
+    (Phase.FOCUS, 1, 1500, False, "focus one, twenty five minutes"),
+    (Phase.SHORT_BREAK, 3, 300, True, "session complete. short break, five minutes"),
+    (Phase.LONG_BREAK, 4, 900, True, "session complete. long break, fifteen minutes"),
+    (Phase.SHORT_BREAK, 2, 90, False, "short break, one minute and thirty seconds"),  # a skipped focus
+])
+def test_phase_announcements(phase: Phase, cycle: int, seconds: int, done: bool, text: str) -> None:
+    assert sentence(phase_words(phase.value, cycle, seconds, done)) == text
+
+
+def test_a_duration_to_say_is_positive() -> None:
+    with pytest.raises(ValueError):
+        duration_words(0)

@@ -27,7 +27,7 @@ from ui.cycle import (
     MAX_LONG_BREAK_EVERY,
     CycleConfig,
 )
-from ui.weapons import DEFAULT_WEAPON, WEAPONS
+from ui.weapons import WEAPONS
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ class Preferences:
     long_break_every: int = DEFAULT_LONG_BREAK_EVERY
     auto_start_breaks: bool = True
     auto_start_focus: bool = False
-    weapon: str = DEFAULT_WEAPON
+    weapon: str = ""  # "" until the user picks one: the app's default (an experiment's, if any)
     background: str = ""  # a background's name; "" for the first one
     volume: float = 1.0  # 0..1
     muted: bool = False
@@ -85,7 +85,7 @@ _VALID: dict[str, Callable[[Any], bool]] = {
     "long_break_every": _whole(1, MAX_LONG_BREAK_EVERY),
     "auto_start_breaks": lambda value: type(value) is bool,
     "auto_start_focus": lambda value: type(value) is bool,
-    "weapon": lambda value: value in WEAPONS,
+    "weapon": lambda value: value == "" or value in WEAPONS,
     "background": lambda value: type(value) is str and len(value) <= 64,
     "volume": lambda value: type(value) in (int, float) and math.isfinite(value) and 0 <= value <= 1,
     "muted": lambda value: type(value) is bool,

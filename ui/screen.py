@@ -1,7 +1,8 @@
 """The timer screen: its controls in one dataclass, built by one function, in a dark Half-Life look.
 
 The screen knows nothing about timers, sounds or tracking: it shows the `SessionState` it is given
-and reports clicks to the `ScreenActions` it was built with.
+and reports clicks to the `ScreenActions` it was built with. `show()` says which controls it
+changed, so the view sends only those to the client (a click that changes nothing sends nothing).
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ from typing import Any, Protocol
 
 import flet as ft
 
+from shared.timefmt import MAX_INPUT_CHARS
 from ui.session import Background, SessionState, View
 from ui.weapons import WEAPON_NAMES
 
-# Half-Life HUD amber on black.
+# Half-Life HUD amber on black; the HUD's low-health red for errors and for a countdown at zero.
 AMBER = "#FFA81E"
 AMBER_DIM = "#8C5C10"
+ALERT_RED = "#FF5A36"
 BLACK = "#000000"
 PANEL = "#CC0B0B0B"  # near-black, slightly see-through so the background shows at the edges
 BACKGROUND_OPACITY = 0.55
@@ -24,6 +27,9 @@ BACKGROUND_OPACITY = 0.55
 # Fits a small desktop window; the browser gets the same panel, centred.
 WINDOW_WIDTH = 440
 WINDOW_HEIGHT = 720
+WINDOW_MIN_WIDTH, WINDOW_MIN_HEIGHT = 360, 560
+# The compact desktop window (always on top): the time and Start/Pause, nothing else.
+COMPACT_WIDTH, COMPACT_HEIGHT = 320, 300
 
 
 class ScreenActions(Protocol):
@@ -37,35 +43,65 @@ class ScreenActions(Protocol):
     def on_weapon_select(self, e: Any) -> None: ...
     def on_change_background(self, e: Any) -> None: ...
     def on_time_input_change(self, e: Any) -> None: ...
+    def on_time_submit(self, e: Any) -> None: ...
+    def on_text_focus(self, e: Any) -> None: ...
+    def on_text_blur(self, e: Any) -> None: ...
     def on_show_stats(self, e: Any) -> Any: ...
 
 
 @dataclass
 class Screen:
-    root: ft.Container
+    root: Isolated
     background_name: ft.Text
     weapon: ft.Dropdown
     display: ft.Text
     time_input: ft.TextField
     pause: ft.Button
+    full_only: list[ft.Control]  # hidden in the compact mode: all but the time and Start/Pause
 
-    def show(self, state: SessionState, before: SessionState | None = None) -> None:
-        """Sets the controls to `state`; `before` is the state shown until now, if any.
+    def show(self, state: SessionState, before: SessionState | None = None) -> list[ft.Control]:
+        """Sets the controls to `state`; `before` is the state shown until now, if any. Returns the
+        controls that changed (the root for the background and the view).
 
         The time field's text is set only when the state changed it (a Start writes the time it
         understood), never while it merely follows the user's typing.
         """
-        if before is None or state.background != before.background:
+        changed: list[ft.Control] = []
+
+        def differs(*fields: str) -> bool:
+            return before is None or any(getattr(state, f) != getattr(before, f) for f in fields)
+
+        if differs("background"):
             self._show_background(state.background)
-        if before is None or state.time_input != before.time_input:
+            changed += [self.root, self.background_name]
+        if differs("compact"):
+            for control in self.full_only:
+                control.visible = not state.compact
+            changed += self.full_only
+        if differs("mode", "compact"):  # a Pomodoro runs its phases: no time to type
+            self.time_input.visible = state.mode == "countdown" and not state.compact
+            changed.append(self.time_input)
+        if differs("time_input"):
             self.time_input.value = state.time_input
-        self.time_input.error = state.input_error
-        self.display.value = state.display
-        self.weapon.value = state.weapon
-        self.pause.content = "Resume" if state.paused else "Pause"
-        self.pause.icon = ft.Icons.PLAY_ARROW if state.paused else ft.Icons.PAUSE
-        self.pause.disabled = not state.can_pause
-        self.root.visible = state.view is View.TIMER
+        if differs("time_input", "input_error"):
+            self.time_input.error = state.input_error
+            changed.append(self.time_input)
+        if differs("display", "alert"):
+            self.display.value = state.display
+            self.display.color = ALERT_RED if state.alert else AMBER
+            changed.append(self.display)
+        if differs("weapon"):
+            self.weapon.value = state.weapon
+            changed.append(self.weapon)
+        if differs("paused", "can_pause"):
+            self.pause.content = "Resume" if state.paused else "Pause"
+            self.pause.icon = ft.Icons.PLAY_ARROW if state.paused else ft.Icons.PAUSE
+            self.pause.disabled = not state.can_pause
+            changed.append(self.pause)
+        if differs("view"):
+            self.root.visible = state.view is View.TIMER
+            changed.append(self.root)
+        return list(dict.fromkeys(changed))
 
     def _show_background(self, background: Background | None) -> None:
         if background is None:
@@ -77,18 +113,18 @@ class Screen:
             self.background_name.value = background.name
 
 
-def apply_theme(page: ft.Page, title: str) -> None:
-    page.title = title
+def apply_theme(page: ft.Page) -> None:
     page.theme_mode = ft.ThemeMode.DARK
     page.bgcolor = BLACK
     page.padding = 0
     scheme = ft.ColorScheme(primary=AMBER, on_primary=BLACK, secondary=AMBER, surface=BLACK,
-                            on_surface=AMBER, error="#FF5A36")
+                            on_surface=AMBER, error=ALERT_RED)
     page.theme = ft.Theme(color_scheme=scheme)
     page.dark_theme = ft.Theme(color_scheme=scheme)
 
 
-def build_screen(actions: ScreenActions, state: SessionState) -> Screen:
+def build_screen(actions: ScreenActions, state: SessionState, more: ft.Control) -> Screen:
+    """The timer screen; `more` (ui.screen_more) goes below its buttons."""
     background_name = ft.Text("", color=AMBER, italic=True, size=13, expand=True)
     weapon_dropdown = ft.Dropdown(
         label="Weapon", tooltip="Weapon", expand=True, dense=True, color=AMBER, border_color=AMBER_DIM,
@@ -98,37 +134,49 @@ def build_screen(actions: ScreenActions, state: SessionState) -> Screen:
                       text_align=ft.TextAlign.CENTER)
     time_input = ft.TextField(
         label="Time (HH:MM:SS)", dense=True, color=AMBER, border_color=AMBER_DIM,
-        hint_text="00:25:00, 25:00 or 90", on_change=actions.on_time_input_change,
-        on_submit=actions.on_start)
+        hint_text="00:25:00, 25:00 or 90", max_length=MAX_INPUT_CHARS, counter="",
+        on_change=actions.on_time_input_change, on_submit=actions.on_time_submit,
+        on_focus=actions.on_text_focus, on_blur=actions.on_text_blur)
     pause = screen_button("Pause", ft.Icons.PAUSE, actions.on_pause)
+    title = ft.Text("HL VOX TIMELEFT", color=AMBER, size=18, weight=ft.FontWeight.BOLD,
+                    text_align=ft.TextAlign.CENTER)
+    background_row = ft.Row([background_name, screen_button("Change background", ft.Icons.IMAGE,
+                                                            actions.on_change_background)])
+    weapon_row = ft.Row([weapon_dropdown, screen_button("Fire", ft.Icons.GPS_FIXED, actions.on_fire)])
+    reset = screen_button("Reset", ft.Icons.REPLAY, actions.on_reset)
+    info_row = ft.Row([screen_button("Time left", ft.Icons.RECORD_VOICE_OVER, actions.on_time_left),
+                       screen_button("Stats", ft.Icons.BAR_CHART, actions.on_show_stats)],
+                      alignment=ft.MainAxisAlignment.CENTER)
     root = panel_column([
-        ft.Text("HL VOX TIMELEFT", color=AMBER, size=18, weight=ft.FontWeight.BOLD,
-                text_align=ft.TextAlign.CENTER),
-        ft.Row([background_name,
-                screen_button("Change background", ft.Icons.IMAGE, actions.on_change_background)]),
-        ft.Row([weapon_dropdown, screen_button("Fire", ft.Icons.GPS_FIXED, actions.on_fire)]),
-        display,
-        time_input,
-        ft.Row([screen_button("Start", ft.Icons.PLAY_ARROW, actions.on_start), pause,
-                screen_button("Reset", ft.Icons.REPLAY, actions.on_reset)],
+        title, background_row, weapon_row, display, time_input,
+        ft.Row([screen_button("Start", ft.Icons.PLAY_ARROW, actions.on_start), pause, reset],
                alignment=ft.MainAxisAlignment.CENTER, wrap=True),
-        ft.Row([screen_button("Time left", ft.Icons.RECORD_VOICE_OVER, actions.on_time_left),
-                screen_button("Stats", ft.Icons.BAR_CHART, actions.on_show_stats)],
-               alignment=ft.MainAxisAlignment.CENTER),
+        info_row, more,
     ])
+    full_only: list[ft.Control] = [title, background_row, weapon_row, reset, info_row]
     screen = Screen(root=root, background_name=background_name, weapon=weapon_dropdown,
-                    display=display, time_input=time_input, pause=pause)
+                    display=display, time_input=time_input, pause=pause, full_only=full_only)
     screen.show(state)
     return screen
 
 
-def panel_column(controls: list[ft.Control], visible: bool = True) -> ft.Container:
-    """A whole-page view: one bordered panel of `controls`, centred, scrolling when too tall."""
-    panel = ft.Container(
+# Flet types this decorator's keyword form with an unsolvable type variable: mypy calls it Never.
+@ft.control(isolated=True)  # type: ignore[arg-type]
+class Isolated(ft.Container):
+    """A container whose children send their own changes: a parent's update() sends only this
+    container's own properties and does not walk into it. The page's update (for the title, once
+    a second while a countdown runs) and a view's (for a new background) cost little that way."""
+
+
+def panel_column(controls: list[ft.Control], visible: bool = True) -> Isolated:
+    """A whole-page view: one bordered panel of `controls`, centred, scrolling when too tall. Both
+    the view and its panel are Isolated: the view's own properties (background, visibility) and the
+    panel's controls are sent apart."""
+    panel = Isolated(
         bgcolor=PANEL, border=ft.Border.all(1, AMBER_DIM), border_radius=6, padding=16,
         col={"xs": 12, "sm": 10, "md": 7, "lg": 5, "xl": 4},
         content=ft.Column(controls, spacing=14, horizontal_alignment=ft.CrossAxisAlignment.STRETCH))
-    return ft.Container(
+    return Isolated(
         expand=True, bgcolor=BLACK, padding=12, alignment=ft.Alignment.TOP_CENTER, visible=visible,
         content=ft.Column(scroll=ft.ScrollMode.AUTO, controls=[
             ft.ResponsiveRow([panel], alignment=ft.MainAxisAlignment.CENTER)]))

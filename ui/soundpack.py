@@ -20,6 +20,7 @@ import wave
 from array import array
 from pathlib import Path
 
+from ui.speed import NORMAL_SPEED, at_speed
 from ui.timer import COUNTDOWN_SECONDS
 from ui.vox import SILENCE_SECONDS, number_words
 from ui.weapons import WEAPONS
@@ -46,6 +47,7 @@ class SoundPack:
         self.user_sound_dir = Path(user_sound_dir) if user_sound_dir else None
         self._decoded: dict[Path, array | None] = {}  # None marks a file already logged as bad
         self._missing: set[str] = set()  # words already logged as having no clip
+        self._countdowns: dict[tuple[int, float], bytes] = {}  # (first number, speed) -> WAV
         if self.user_sound_dir and not self.user_sound_dir.is_dir():
             log.warning("Sound folder %s does not exist; using the built-in sounds", self.user_sound_dir)
             self.user_sound_dir = None
@@ -70,9 +72,10 @@ class SoundPack:
                                      self._weapon_dir(weapon) / f"{part}.wav"]) for part in parts]
         return [path for path in found if path]
 
-    def endings(self) -> list[Path]:
+    def endings(self, only: str | None = None) -> list[Path]:
+        """The usable ending sounds; `only` one of ENDINGS (an experiment's pick): just that one."""
         folder = self.root / "sounds" / "endings"
-        return self._usable_only([folder / f"{name}.wav" for name in ENDINGS])
+        return self._usable_only([folder / f"{name}.wav" for name in ENDINGS if only in (None, name)])
 
     def word(self, word: str) -> Path:
         """The clip for an announcer word: the user's vox file if usable, else ours; KeyError if none."""
@@ -100,26 +103,34 @@ class SoundPack:
 
     # ---- joined speech -----------------------------------------------------------------------
 
-    def sentence_wav(self, words: list[str]) -> bytes:
-        """One WAV of the words back to back (silence tokens as silence): plays without gaps."""
+    def sentence_wav(self, words: list[str], speed: float = NORMAL_SPEED) -> bytes:
+        """One WAV of the words back to back (silence tokens as silence): plays without gaps.
+        `speed` (ui.speed) plays the whole sentence faster or slower."""
+        return _wav_bytes(at_speed(self._joined(words), speed))
+
+    def countdown_wav(self, start: int = COUNTDOWN_SECONDS, speed: float = NORMAL_SPEED) -> bytes:
+        """`start` down to one, each number starting on its second: in step with the display.
+        At another `speed` each number is said faster or slower and still starts on its second."""
+        if not 1 <= start <= COUNTDOWN_SECONDS:
+            raise ValueError(f"the countdown starts at 1..{COUNTDOWN_SECONDS}, not {start}")
+        key = (start, speed)
+        if key not in self._countdowns:
+            samples = array("h")
+            for n in range(start, 0, -1):
+                spoken = at_speed(self._joined(number_words(n)), speed)
+                if len(spoken) > OUTPUT_RATE:
+                    log.debug("%r is longer than a second; cut to keep the countdown in step", n)
+                samples += spoken[:OUTPUT_RATE] + array("h", bytes(2 * max(0, OUTPUT_RATE - len(spoken))))
+            self._countdowns[key] = _wav_bytes(samples)
+        return self._countdowns[key]
+
+    # ---- internals ---------------------------------------------------------------------------
+
+    def _joined(self, words: list[str]) -> array:
         samples = array("h")
         for token in words:
             samples += self._token_samples(token)
-        return _wav_bytes(samples)
-
-    def countdown_wav(self) -> bytes:
-        """COUNTDOWN_SECONDS down to one, each number starting on its second: in step with the display."""
-        samples = array("h")
-        for n in range(COUNTDOWN_SECONDS, 0, -1):
-            spoken = array("h")
-            for word in number_words(n):
-                spoken += self._token_samples(word)
-            if len(spoken) > OUTPUT_RATE:
-                log.debug("%r is longer than a second; cut to keep the countdown in step", n)
-            samples += spoken[:OUTPUT_RATE] + array("h", bytes(2 * max(0, OUTPUT_RATE - len(spoken))))
-        return _wav_bytes(samples)
-
-    # ---- internals ---------------------------------------------------------------------------
+        return samples
 
     def _token_samples(self, token: str) -> array:
         if token in SILENCE_SECONDS:

@@ -1,4 +1,5 @@
-"""The Stats view's numbers: the four clickstream answers of `local_report` as bars and lines to read.
+"""The Stats view's numbers: the clickstream answers and the focus time of `local_report` as bars
+and lines to read.
 
 No Flet here, so what the view will show is testable without a page. Every chart keeps the report's
 order except Sessions, drawn oldest to newest so time runs left to right like the hourly chart.
@@ -15,6 +16,7 @@ from worker.report import QUESTIONS, Report, Row
 HOURS_PER_DAY = 24
 # More bars than this get too thin to read in the timer's narrow panel.
 SESSIONS_SHOWN = 8
+FOCUS_DAYS_SHOWN = 7  # a week of Pomodoro days
 # Hour labels under every third bar: 24 labels would overlap in a 400-pixel panel.
 HOUR_LABEL_EVERY = 3
 # At most this many grid steps on the count axis: enough to read a bar's height, never crowded.
@@ -67,7 +69,7 @@ class ChartData:
 
 
 def stats_charts(report: Report) -> list[ChartData]:
-    """The four charts in the report's question order."""
+    """The charts in the report's question order (worker.questions.STATS_QUESTIONS)."""
     return [
         _categories(report, "clicks_by_component", "component", "click_count",
                     "No button clicks yet.", _short_component),
@@ -75,6 +77,7 @@ def stats_charts(report: Report) -> list[ChartData]:
         _categories(report, "weapon_popularity", "weapon", "usage_count",
                     "No weapon picked or fired yet.", str),
         _hourly(report["hourly_today"]),
+        _focus(report["focus_time"]),
     ]
 
 
@@ -132,3 +135,13 @@ def _hourly(rows: list[Row]) -> ChartData:
     total = sum(counts.values())
     return ChartData("hourly_today", _TITLES["hourly_today"], bars, "No events today yet.",
                      f"{total} event{'s' if total != 1 else ''} today" if total else "")
+
+
+def _focus(rows: list[Row]) -> ChartData:
+    shown = rows[-FOCUS_DAYS_SHOWN:]  # the report lists days oldest first
+    bars = tuple(Bar(axis_label=str(row["day"])[5:], value=_number(row["focus_phases"]),
+                     name=str(row["day"]), detail=f"{float(row['focus_minutes'] or 0):g} min")
+                 for row in shown)
+    note = f"latest {len(shown)} of {len(rows)} days" if len(rows) > len(shown) else ""
+    return ChartData("focus_time", _TITLES["focus_time"], bars,
+                     "No focus phase completed yet.", note)

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 import flet as ft
 import flet_charts as fch
 
-from ui.screen import AMBER, AMBER_DIM, BLACK, panel_column, screen_button
+from ui.screen import AMBER, AMBER_DIM, BLACK, Isolated, panel_column, screen_button
 from ui.stats_data import ChartData
 
 CHART_HEIGHT = 150
@@ -27,10 +27,16 @@ class StatsActions(Protocol):
 
 @dataclass
 class StatsScreen:
-    root: ft.Container
+    root: Isolated
     status: ft.Text
     refresh: ft.Button
     charts: ft.Column
+    scope: str  # what the charts count, e.g. "This tab's events"
+
+    @property
+    def parts(self) -> list[ft.Control]:
+        """What show_* change, to send: the panel is isolated (ui.screen.panel_column)."""
+        return [self.status, self.refresh, self.charts]
 
     def show_loading(self) -> None:
         self.refresh.disabled = True  # one read at a time
@@ -38,7 +44,7 @@ class StatsScreen:
 
     def show_charts(self, charts: list[ChartData], read_at: str) -> None:
         self.refresh.disabled = False
-        self.status.value = f"All events in the local store, read at {read_at} UTC"
+        self.status.value = f"{self.scope}, read at {read_at} UTC"
         if all(chart.empty for chart in charts):
             self.charts.controls = [_message(NO_DATA)]
         else:
@@ -50,7 +56,7 @@ class StatsScreen:
         self.charts.controls = []
 
 
-def build_stats_screen(actions: StatsActions) -> StatsScreen:
+def build_stats_screen(actions: StatsActions, scope: str) -> StatsScreen:
     status = ft.Text("", color=AMBER_DIM, size=12, italic=True)
     refresh = screen_button("Refresh", ft.Icons.REFRESH, actions.on_refresh_stats)
     charts = ft.Column(spacing=18, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
@@ -59,7 +65,7 @@ def build_stats_screen(actions: StatsActions) -> StatsScreen:
                              text_align=ft.TextAlign.CENTER),
                      refresh])
     root = panel_column([header, status, charts], visible=False)
-    return StatsScreen(root=root, status=status, refresh=refresh, charts=charts)
+    return StatsScreen(root=root, status=status, refresh=refresh, charts=charts, scope=scope)
 
 
 def _section(chart: ChartData) -> ft.Control:

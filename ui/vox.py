@@ -28,13 +28,20 @@ def number_words(n: int) -> list[str]:
 
 
 def time_left_words(seconds: int) -> list[str]:
-    """3910 -> "one hour, five minutes and ten seconds remaining"; 0 (or less) -> "time is up".
+    """3910 -> "one hour, five minutes and ten seconds remaining"; 0 (or less) -> "time is up"."""
+    if seconds <= 0:
+        return list(_TIME_UP)
+    return duration_words(seconds) + ["remaining"]
+
+
+def duration_words(seconds: int) -> list[str]:
+    """3910 -> "one hour, five minutes and ten seconds" (seconds > 0).
 
     Zero parts are left out; the last two parts are joined by "and", earlier ones by a comma pause.
     Hours go up to 99 (the timer's 99:59:59).
     """
     if seconds <= 0:
-        return list(_TIME_UP)
+        raise ValueError(f"a duration to say must be positive, got {seconds}")
     parts = []
     rest = int(seconds)
     for unit, size in _UNITS:
@@ -48,10 +55,23 @@ def time_left_words(seconds: int) -> list[str]:
         elif index > 0:
             words.append("_comma")
         words += part
-    return words + ["remaining"]
+    return words
 
+
+def phase_words(phase: str, cycle: int, seconds: int, completed_focus: bool) -> list[str]:
+    """What the announcer says when a Pomodoro phase starts (`phase` a ui.cycle.Phase value):
+    "session complete. short break, five minutes" or "focus three, twenty five minutes"."""
+    said = ["session", "complete", "_period"] if completed_focus else []
+    if phase == "focus":
+        said += ["focus", *number_words(cycle)]
+    else:
+        said += [phase.removesuffix("_break"), "break"]
+    return said + ["_comma", *duration_words(seconds)]
+
+
+_PHASE_WORDS = ("session", "complete", "focus", "short", "long", "break")
 
 VOX_WORDS: frozenset[str] = frozenset(
-    [*_ONES, *_TENS[2:], "and", "remaining", *_TIME_UP]
+    [*_ONES, *_TENS[2:], "and", "remaining", *_TIME_UP, *_PHASE_WORDS]
     + [name for unit, _ in _UNITS for name in (unit, unit + "s")]
 )

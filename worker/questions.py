@@ -167,6 +167,38 @@ GROUP BY hour
 ORDER BY hour"""),
 )
 
+_FOCUS_SQL = """SELECT day, COUNT(*) AS focus_phases,
+    ROUND(COALESCE(SUM(seconds), 0) / 60.0, 1) AS focus_minutes
+FROM (SELECT {day} AS day, {seconds} AS seconds
+      FROM events
+      WHERE event_type = 'timer_finished' AND {phase} = 'focus')
+GROUP BY day
+ORDER BY day"""
+
+
+def _seconds_of_hms(duration: str, shaped: str, integer: str) -> str:
+    """SQL for the seconds of an HH:MM:SS text (the app's durations); NULL for any other text, so
+    a malformed one counts as a phase without minutes on both engines alike."""
+    hms = " + ".join(f"CAST(SUBSTR({duration}, {start}, 2) AS {integer}) * {size}"
+                     for start, size in ((1, 3600), (4, 60), (7, 1)))
+    return f"(CASE WHEN {shaped} THEN {hms} END)"
+
+
+_BIGQUERY_DURATION = bigquery_scalar("$.duration")
+_SQLITE_DURATION = sqlite_scalar("$.duration")
+# A completed focus phase is a Pomodoro's timer_finished with phase "focus"; skipped ones never finish.
+FOCUS_TIME = Question(
+    "focus_time", "Focus time: completed focus phases and minutes per day (UTC)",
+    ("day", "focus_phases", "focus_minutes"),
+    _FOCUS_SQL.format(day=_BIGQUERY_DAY, phase=bigquery_scalar("$.phase"), seconds=_seconds_of_hms(
+        _BIGQUERY_DURATION, f"REGEXP_CONTAINS({_BIGQUERY_DURATION}, r'^[0-9][0-9]:[0-5][0-9]:[0-5][0-9]$')",
+        "INT64")),
+    _FOCUS_SQL.format(day=_SQLITE_DAY, phase=sqlite_scalar("$.phase"), seconds=_seconds_of_hms(
+        _SQLITE_DURATION, f"{_SQLITE_DURATION} GLOB '[0-9][0-9]:[0-5][0-9]:[0-5][0-9]'", "INTEGER")))
+
+# The Stats view: the clickstream document's questions and the Pomodoro's focus time.
+STATS_QUESTIONS: tuple[Question, ...] = (*CLICKSTREAM_QUESTIONS, FOCUS_TIME)
+
 # What an analyst acts on: errors the users met, how exact the timer is, how quick the sounds are.
 METRIC_QUESTIONS: tuple[Question, ...] = (
     Question(
@@ -185,7 +217,7 @@ METRIC_QUESTIONS: tuple[Question, ...] = (
                  "sound_played", "$.latency_ms", "samples", "latency_ms"),
 )
 
-QUESTIONS: tuple[Question, ...] = CLICKSTREAM_QUESTIONS + METRIC_QUESTIONS
+QUESTIONS: tuple[Question, ...] = STATS_QUESTIONS + METRIC_QUESTIONS
 VIEW_PREFIX = "report_"
 
 
