@@ -37,6 +37,11 @@ class Crash(BaseException):
     """The uploader process dying at this point: a BaseException, so no sink code catches it."""
 
 
+def crash(*_: object) -> None:
+    """Put in place of a step (monkeypatch) to die there."""
+    raise Crash
+
+
 def clicks(how_many: int, start: int = 0) -> list[Event]:
     factory = EventFactory("s")
     return [factory.make("button_click", "shoot_gun_button", {"i": i})

@@ -21,7 +21,7 @@ from worker.sinks.ledger import Ledger
 from worker.sinks.load_job import LoadJobSink
 from worker.store import SinkStateStore
 
-from _bigquery import Crash, clicks, method_settings, send_next, spooled, table_rows
+from _bigquery import Crash, clicks, crash, method_settings, send_next, spooled, table_rows
 from _emulator import Emulator, free_port
 
 pytestmark = pytest.mark.emulator
@@ -42,10 +42,6 @@ def recorded_job(settings: Settings) -> str:
         return str(json.loads(store.sink_values()["inflight"])["details"]["job_id"])
     finally:
         store.close()
-
-
-def crash(*_: object) -> None:
-    raise Crash
 
 
 def test_a_job_whose_answer_was_lost_is_looked_up_not_loaded_again(

@@ -24,7 +24,7 @@ from worker.sinks.append_rows import AppendRowsConnection
 from worker.sinks.ledger import Ledger
 from worker.store import SinkStateStore
 
-from _bigquery import Crash, clicks, method_settings, send_next, spooled, table_rows
+from _bigquery import Crash, clicks, crash, method_settings, send_next, spooled, table_rows
 from _emulator import Emulator, free_port
 
 pytestmark = pytest.mark.emulator
@@ -45,10 +45,6 @@ def stream_state(settings: Settings) -> dict[str, str]:
         return ledger.values()
     finally:
         ledger.close()
-
-
-def crash(*_: object) -> None:
-    raise Crash
 
 
 def test_a_batch_whose_answer_was_lost_is_resent_at_its_offset_and_lands_once(
