@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import queue
 from pathlib import Path
 from typing import Any
 
 from shared.event import Event, EventFactory
 from shared.settings import Settings
+from worker.messages import EventsBatch, Stop
 from worker.sinks import Delivery, Sink
 from worker.store import Store
+from worker.uploader import Uploader, assemble
 
 from _emulator import Emulator
 
@@ -31,6 +35,30 @@ def method_settings(data_dir: Path, table_id: str, emulator: Emulator, method: s
 
 def table_rows(bq_client: Any, table_id: str) -> list[dict[str, Any]]:
     return [dict(row) for row in bq_client.query(f"SELECT * FROM `{table_id}`").result()]
+
+
+def clicks_in(bq_client: Any, table_id: str) -> list[dict[str, Any]]:
+    """The tracked clicks in the table; the app may add events of its own (app_error on an outage)."""
+    return [json.loads(row["metadata"]) for row in table_rows(bq_client, table_id)
+            if row["event_type"] == "button_click"]
+
+
+def numbers_in(bq_client: Any, table_id: str) -> list[int]:
+    """The clicks' numbers ({"i": n} metadata) in the table, sorted."""
+    return sorted(click["i"] for click in clicks_in(bq_client, table_id))
+
+
+def run_uploader_here(settings: Settings, events: list[Event], budget: float = 3.0) -> Uploader:
+    """The uploader loop in this process on a plain queue until it has flushed and stopped."""
+    inbox: queue.Queue[EventsBatch | Stop] = queue.Queue()
+    inbox.put(EventsBatch(list(enumerate(events))))
+    inbox.put(Stop(budget))
+    uploader = assemble(settings, inbox, queue.Queue())
+    try:
+        uploader.run()
+    finally:
+        uploader.close()
+    return uploader
 
 
 class Crash(BaseException):

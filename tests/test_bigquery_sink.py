@@ -2,7 +2,6 @@
 
 import json
 import logging
-import queue
 import time
 from datetime import datetime
 from pathlib import Path
@@ -13,12 +12,10 @@ from shared.event import EventFactory
 from shared.schema import COLUMNS
 from shared.settings import Settings
 from worker import ClickstreamTracker
-from worker.messages import EventsBatch, Stop
 from worker.sinks import SinkUnavailable
 from worker.sinks.bigquery import BigQuerySink
-from worker.uploader import Uploader, assemble
 
-from _bigquery import bq_settings, table_rows
+from _bigquery import bq_settings, run_uploader_here, table_rows
 from _emulator import free_port
 from _store import count, query
 from conftest import wait_for
@@ -28,17 +25,6 @@ pytestmark = pytest.mark.emulator
 
 
 
-def run_uploader(settings: Settings, events: list, budget: float = 3.0) -> Uploader:
-    """Runs the uploader loop in this process on a plain queue until it has flushed and stopped."""
-    inbox: queue.Queue = queue.Queue()
-    inbox.put(EventsBatch(list(enumerate(events))))
-    inbox.put(Stop(budget))
-    uploader = assemble(settings, inbox, queue.Queue())
-    try:
-        uploader.run()
-    finally:
-        uploader.close()
-    return uploader
 
 
 def test_rows_land_with_the_exact_schema(bq_client, table_id: str, emulator, data_dir: Path) -> None:
@@ -72,7 +58,7 @@ def test_bad_row_is_quarantined_and_the_rest_lands(bq_client, table_id: str, emu
     good = [EventFactory("s").make("button_click", "pause_button", {"i": i}) for i in range(5)]
     bad = good[2]._replace(timestamp="not a time")
     events = good[:2] + [bad] + good[3:]
-    uploader = run_uploader(settings, events)
+    uploader = run_uploader_here(settings, events)
     assert uploader.stats.sent == 4 and uploader.stats.quarantined == 1
     landed = {json.loads(row["metadata"])["i"] for row in table_rows(bq_client, table_id)}
     assert landed == {0, 1, 3, 4}
@@ -88,7 +74,7 @@ def test_missing_table_keeps_events_spooled_with_one_clear_message(
         BigQuerySink(settings).send([EventFactory("s").make("app_start", "application")], 5)
     caplog.set_level(logging.DEBUG, logger="worker.uploader")
     events = [EventFactory("s").make("button_click", "start_button") for _ in range(3)]
-    uploader = run_uploader(settings, events, budget=2.0)
+    uploader = run_uploader_here(settings, events, budget=2.0)
     assert uploader.stats.failed >= 2  # it kept trying within the budget...
     warnings = [r for r in caplog.records if r.levelno >= logging.WARNING and "setup_bigquery" in r.message]
     assert len(warnings) == 1  # ...but said so once

@@ -21,7 +21,7 @@ from worker.sinks.ledger import Ledger
 from worker.sinks.load_job import LoadJobSink
 from worker.store import SinkStateStore
 
-from _bigquery import Crash, clicks, crash, method_settings, send_next, spooled, table_rows
+from _bigquery import Crash, clicks, crash, method_settings, numbers_in, send_next, spooled
 from _emulator import Emulator, free_port
 
 pytestmark = pytest.mark.emulator
@@ -32,8 +32,6 @@ def settings(data_dir: Path, table_id: str, emulator: Emulator) -> Settings:
     return method_settings(data_dir, table_id, emulator, "load")
 
 
-def numbers(bq_client: Any, table_id: str) -> list[int]:
-    return sorted(json.loads(row["metadata"])["i"] for row in table_rows(bq_client, table_id))
 
 
 def recorded_job(settings: Settings) -> str:
@@ -53,7 +51,7 @@ def test_a_job_whose_answer_was_lost_is_looked_up_not_loaded_again(
     with pytest.raises(Crash):
         first.send(store.next_batch(first.max_batch), 5.0)
     monkeypatch.undo()
-    assert numbers(bq_client, table_id) == list(range(20))
+    assert numbers_in(bq_client, table_id) == list(range(20))
     store.add(clicks(5, start=20))  # newer events wait behind the recorded batch
     caplog.set_level(logging.INFO, logger="worker.sinks.load_job")
     second = make_sink(settings)
@@ -61,7 +59,7 @@ def test_a_job_whose_answer_was_lost_is_looked_up_not_loaded_again(
     assert "was submitted before (DONE): not submitted again" in caplog.text
     assert len(send_next(second, store).delivered) == 5
     second.close()
-    assert numbers(bq_client, table_id) == list(range(25))
+    assert numbers_in(bq_client, table_id) == list(range(25))
 
 
 def test_a_batch_recorded_but_never_submitted_is_loaded_under_its_job_id(
@@ -79,7 +77,7 @@ def test_a_batch_recorded_but_never_submitted_is_loaded_under_its_job_id(
     assert bq_client.get_job(job_id).state == "DONE"
     assert len(send_next(second, store).delivered) == 5
     second.close()
-    assert numbers(bq_client, table_id) == list(range(25))
+    assert numbers_in(bq_client, table_id) == list(range(25))
 
 
 def test_a_resubmitted_job_id_answers_409_and_is_settled_from_the_job(
@@ -102,7 +100,7 @@ def test_a_resubmitted_job_id_answers_409_and_is_settled_from_the_job(
     assert len(send_next(second, store).delivered) == 20
     second.close()
     assert len(lookups) == 2  # missed, submitted (409 Conflict), looked up after the conflict
-    assert numbers(bq_client, table_id) == list(range(20))
+    assert numbers_in(bq_client, table_id) == list(range(20))
 
 
 def test_a_landed_batch_the_uploader_did_not_settle_is_delivered_without_a_request(
@@ -115,7 +113,7 @@ def test_a_landed_batch_the_uploader_did_not_settle_is_delivered_without_a_reque
     again = make_sink(offline)  # nothing listens there: a request would fail
     assert len(send_next(again, store).delivered) == 20
     again.close()
-    assert numbers(bq_client, table_id) == list(range(20)) and store.pending_count() == 0
+    assert numbers_in(bq_client, table_id) == list(range(20)) and store.pending_count() == 0
 
 
 def test_a_failed_job_is_retried_under_the_next_job_id(bq_client: Any, emulator: Emulator,
@@ -133,7 +131,7 @@ def test_a_failed_job_is_retried_under_the_next_job_id(bq_client: Any, emulator:
     assert len(send_next(sink, store).delivered) == 10
     sink.close()
     assert bq_client.get_job(retry).error_result is None
-    assert numbers(bq_client, table_id) == list(range(10))
+    assert numbers_in(bq_client, table_id) == list(range(10))
 
 
 def refused_by_bigquery_only(events: list[Event]) -> tuple[list[rows.CheckedRow], dict[str, str]]:
@@ -165,7 +163,7 @@ def test_a_row_only_bigquery_refuses_is_found_by_halving_and_quarantined_alone(
     rejected = {event_id: error for outcome in outcomes for event_id, error in outcome.rejected.items()}
     assert list(rejected) == [events[5].event_id]
     assert "refused by BigQuery load job" in rejected[events[5].event_id]
-    assert numbers(bq_client, table_id) == [0, 1, 2, 3, 4, 6, 7]
+    assert numbers_in(bq_client, table_id) == [0, 1, 2, 3, 4, 6, 7]
 
 
 @pytest.mark.parametrize("interval, warned", [(10.0, True), (59.0, True), (60.0, False), (300.0, False)])

@@ -5,7 +5,6 @@ sink, like the next uploader, is built afresh on the same store."""
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import time
 from pathlib import Path
@@ -24,7 +23,7 @@ from worker.sinks.append_rows import AppendRowsConnection
 from worker.sinks.ledger import Ledger
 from worker.store import SinkStateStore
 
-from _bigquery import Crash, clicks, crash, method_settings, send_next, spooled, table_rows
+from _bigquery import Crash, clicks, crash, method_settings, numbers_in, send_next, spooled, table_rows
 from _emulator import Emulator, free_port
 
 pytestmark = pytest.mark.emulator
@@ -35,8 +34,6 @@ def settings(data_dir: Path, table_id: str, emulator: Emulator) -> Settings:
     return method_settings(data_dir, table_id, emulator, "storage_write")
 
 
-def numbers(bq_client: Any, table_id: str) -> list[int]:
-    return sorted(json.loads(row["metadata"])["i"] for row in table_rows(bq_client, table_id))
 
 
 def stream_state(settings: Settings) -> dict[str, str]:
@@ -56,7 +53,7 @@ def test_a_batch_whose_answer_was_lost_is_resent_at_its_offset_and_lands_once(
     with pytest.raises(Crash):
         first.send(store.next_batch(first.max_batch), 5.0)
     monkeypatch.undo()
-    assert numbers(bq_client, table_id) == list(range(20))
+    assert numbers_in(bq_client, table_id) == list(range(20))
     caplog.set_level(logging.INFO, logger="worker.sinks.storage_write")
     second = make_sink(settings)  # the next uploader
     assert len(send_next(second, store).delivered) == 20
@@ -64,7 +61,7 @@ def test_a_batch_whose_answer_was_lost_is_resent_at_its_offset_and_lands_once(
     store.add(clicks(5, start=20))
     assert len(send_next(second, store).delivered) == 5
     second.close()
-    assert numbers(bq_client, table_id) == list(range(25))
+    assert numbers_in(bq_client, table_id) == list(range(25))
     assert stream_state(settings)["next_offset"] == "25"
 
 
@@ -82,7 +79,7 @@ def test_a_batch_recorded_but_never_sent_is_sent_at_its_offset(
     assert len(send_next(second, store).delivered) == 20  # exactly the recorded batch
     assert len(send_next(second, store).delivered) == 5
     second.close()
-    assert numbers(bq_client, table_id) == list(range(25))
+    assert numbers_in(bq_client, table_id) == list(range(25))
 
 
 def test_a_landed_batch_the_uploader_did_not_settle_is_delivered_without_a_request(
@@ -95,7 +92,7 @@ def test_a_landed_batch_the_uploader_did_not_settle_is_delivered_without_a_reque
     again = make_sink(offline)  # nothing listens there: a request would fail
     assert len(send_next(again, store).delivered) == 20
     again.close()
-    assert numbers(bq_client, table_id) == list(range(20)) and store.pending_count() == 0
+    assert numbers_in(bq_client, table_id) == list(range(20)) and store.pending_count() == 0
 
 
 def test_a_stream_the_emulator_forgot_is_replaced(bq_client: Any, table_id: str, settings: Settings,
@@ -112,7 +109,7 @@ def test_a_stream_the_emulator_forgot_is_replaced(bq_client: Any, table_id: str,
     assert len(send_next(sink, store, timeout=10.0).delivered) == 10
     sink.close()
     assert stream_state(settings)["stream"] != old_stream
-    assert numbers(bq_client, table_id) == list(range(20))
+    assert numbers_in(bq_client, table_id) == list(range(20))
 
 
 def test_an_offset_past_the_stream_end_gets_a_new_stream(bq_client: Any, table_id: str,
@@ -129,7 +126,7 @@ def test_an_offset_past_the_stream_end_gets_a_new_stream(bq_client: Any, table_i
     sink.close()
     state = stream_state(settings)
     assert state["stream"] != old_stream and state["next_offset"] == "10"
-    assert numbers(bq_client, table_id) == list(range(20))
+    assert numbers_in(bq_client, table_id) == list(range(20))
 
 
 def refused_by_bigquery_only(events: list[Event]) -> tuple[list[rows.CheckedRow], dict[str, str]]:
@@ -154,7 +151,7 @@ def test_rows_the_server_refuses_are_quarantined_and_the_rest_resent_at_the_same
     assert "session_id" in first.rejected[events[2].event_id]
     assert len(send_next(sink, store).delivered) == 4
     sink.close()
-    assert numbers(bq_client, table_id) == [0, 1, 3, 4]
+    assert numbers_in(bq_client, table_id) == [0, 1, 3, 4]
 
 
 def test_one_connection_serves_batch_after_batch_and_closes_quickly(

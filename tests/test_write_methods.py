@@ -31,9 +31,8 @@ from shared.schema import COLUMNS
 from shared.settings import BQ_METHODS, Settings
 from worker import ClickstreamTracker
 from worker.sinks import make_sink
-from worker.uploader import assemble
 
-from _bigquery import method_settings, table_rows
+from _bigquery import clicks_in, method_settings, numbers_in, run_uploader_here, table_rows
 from _emulator import PROJECT, Emulator, free_port
 from _store import count, query
 from conftest import wait_for
@@ -49,14 +48,8 @@ def method(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-def clicks_in(bq_client: Any, table_id: str) -> list[dict[str, Any]]:
-    """The tracked clicks in the table; the app may add events of its own (app_error on an outage)."""
-    return [json.loads(row["metadata"]) for row in table_rows(bq_client, table_id)
-            if row["event_type"] == "button_click"]
 
 
-def numbers_in(bq_client: Any, table_id: str) -> list[int]:
-    return sorted(click["i"] for click in clicks_in(bq_client, table_id))
 
 
 def clicks_waiting(store_path: Path) -> int:
@@ -75,21 +68,6 @@ def drained(tracker: ClickstreamTracker) -> bool:
     return bool(stats["buffer_size"] == 0 and stats.get("spooled", 1) == 0 and stats["uploader_alive"])
 
 
-def run_in_process(settings: Settings, events: list, budget: float = 4.0) -> Any:
-    """The uploader loop in this process on a plain queue until it has flushed and stopped."""
-    import queue
-
-    from worker.messages import EventsBatch, Stop
-
-    inbox: queue.Queue = queue.Queue()
-    inbox.put(EventsBatch(list(enumerate(events))))
-    inbox.put(Stop(budget))
-    uploader = assemble(settings, inbox, queue.Queue())
-    try:
-        uploader.run()
-    finally:
-        uploader.close()
-    return uploader
 
 
 def test_rows_land_with_the_exact_schema(bq_client: Any, table_id: str, emulator: Emulator,
@@ -98,7 +76,7 @@ def test_rows_land_with_the_exact_schema(bq_client: Any, table_id: str, emulator
     factory = EventFactory("s-1")
     events = [factory.make("button_click", "start_button", {"time_input": "00:05:00"}),
               factory.make("app_start", "application")]
-    uploader = run_in_process(settings, events)
+    uploader = run_uploader_here(settings, events)
     assert uploader.stats.sent == 2 and uploader.stats.quarantined == 0
     assert [(f.name, f.field_type, f.mode) for f in bq_client.get_table(table_id).schema] == [
         (c.name, c.type, c.mode) for c in COLUMNS]
@@ -115,7 +93,7 @@ def test_a_bad_row_is_quarantined_and_the_rest_lands(bq_client: Any, table_id: s
     settings = method_settings(data_dir, table_id, emulator, method)
     good = [EventFactory("s").make("button_click", "pause_button", {"i": i}) for i in range(5)]
     bad = good[2]._replace(timestamp="not a time")
-    uploader = run_in_process(settings, [*good[:2], bad, *good[3:]])
+    uploader = run_uploader_here(settings, [*good[:2], bad, *good[3:]])
     assert uploader.stats.sent == 4 and uploader.stats.quarantined == 1
     assert numbers_in(bq_client, table_id) == [0, 1, 3, 4]
     assert count(settings.store_path, "outbox") == 0
