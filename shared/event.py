@@ -4,6 +4,11 @@ An event is made in two steps so that the caller's (UI) thread pays only for wha
 `capture()` takes the wall-clock time, the session, type and component and a snapshot of the
 metadata that the caller can no longer change; `build()` (on the tracker's sender thread, in
 batches) makes the id, the ISO timestamp and the JSON text.
+
+Between the processes an event travels as an `EventRow`, a plain tuple in Event's field order:
+pickle writes and reads plain tuples in C, while every named tuple costs a Python-level reduce
+(measured for 500 clicks: 0.23 against 1.50 us per event to pickle, 0.21 against 0.66 to unpickle).
+The store takes either.
 """
 
 from __future__ import annotations
@@ -27,8 +32,12 @@ MAX_METADATA_BYTES = 16 * 1024
 TRUNCATION_MARK = "truncated"
 
 
+# An Event as a plain tuple, in Event's field order: what build() makes and the queue carries.
+EventRow = tuple[str, str, str, str, str, str | None]
+
+
 class Event(NamedTuple):
-    """A tuple so it pickles small and fast across the process queue."""
+    """An event with named fields, for the code that reads one (sinks, reports, tests)."""
 
     event_id: str
     session_id: str
@@ -49,7 +58,7 @@ class Event(NamedTuple):
 
 
 class Capture(NamedTuple):
-    """What the caller's thread takes of one event; build() makes the Event from it."""
+    """What the caller's thread takes of one event; build() makes the event from it."""
 
     time_ns: int  # wall clock, time.time_ns()
     session_id: str
@@ -63,11 +72,11 @@ def capture(session_id: str, event_type: str, component: str, metadata: Any = No
     return Capture(time.time_ns(), session_id, str(event_type), str(component), snapshot(metadata))
 
 
-def build(captured: Capture) -> Event:
-    """The event of a capture; never raises."""
-    return Event(new_event_id(captured.time_ns // 1_000_000), captured.session_id,
-                 iso_timestamp(captured.time_ns), captured.event_type, captured.component,
-                 encode_snapshot(captured.metadata))
+def build(captured: Capture) -> EventRow:
+    """The event of a capture, as a plain row (Event(*row) names its fields); never raises."""
+    return (new_event_id(captured.time_ns // 1_000_000), captured.session_id,
+            iso_timestamp(captured.time_ns), captured.event_type, captured.component,
+            encode_snapshot(captured.metadata))
 
 
 @functools.lru_cache(maxsize=4)
@@ -240,4 +249,4 @@ class EventFactory:
     def make(self, event_type: str, component: str, metadata: Any = None,
              session_id: str | None = None) -> Event:
         """Capture and build in one step (the tracker does the two on different threads)."""
-        return build(capture(session_id or self.session_id, event_type, component, metadata))
+        return Event(*build(capture(session_id or self.session_id, event_type, component, metadata)))

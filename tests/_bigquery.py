@@ -51,7 +51,7 @@ def numbers_in(bq_client: Any, table_id: str) -> list[int]:
 def run_uploader_here(settings: Settings, events: list[Event], budget: float = 3.0) -> Uploader:
     """The uploader loop in this process on a plain queue until it has flushed and stopped."""
     inbox: queue.Queue[EventsBatch | Stop] = queue.Queue()
-    inbox.put(EventsBatch(list(enumerate(events))))
+    inbox.put(EventsBatch(0, list(events)))
     inbox.put(Stop(budget))
     uploader = assemble(settings, inbox, queue.Queue())
     try:

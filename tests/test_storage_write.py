@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 from google.api_core import exceptions as api_exceptions
-from test_uploader import FakeSink, Harness, numbered
+from test_uploader import FakeSink, Harness, batch_of
 
 from shared.event import Event
 from shared.settings import Settings
 from worker.bigquery_client import WRITE, explain, write_api_where
-from worker.messages import EventsBatch, Stop
+from worker.messages import Stop
 from worker.sinks import SinkUnavailable, make_sink, rows, storage_write
 from worker.sinks.append_rows import AppendRowsConnection
 from worker.sinks.ledger import Ledger
@@ -228,7 +228,7 @@ def test_a_free_tier_refusal_logs_one_line_that_says_use_load(
 
     harness = Harness(tmp_path, FakeSink(behaviour=refuse), batch_size=1)
     caplog.set_level(logging.DEBUG, logger="worker.uploader")
-    harness.run(EventsBatch(numbered(3)), Stop(10.0))
+    harness.run(batch_of(3), Stop(10.0))
     lines = [r.message for r in caplog.records if r.levelno >= logging.WARNING]
     assert len(harness.sink.sent) >= 3  # retried with backoff...
     assert len(lines) == 1 and "use HL_VOX_BQ_METHOD=load" in lines[0]  # ...and said once

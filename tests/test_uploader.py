@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from shared.event import Event, EventFactory
-from worker.messages import EventsBatch, Numbered, Report, Stop
+from shared.event import Event, EventFactory, EventRow
+from worker.messages import EventsBatch, Report, Stop
 from worker.policy import Backoff, FlushPolicy
 from worker.sinks import Delivery, SinkUnavailable
 from worker.store import DrainLock, Store
@@ -92,9 +92,14 @@ def unavailable(events: Sequence[Event]) -> Delivery:
     raise SinkUnavailable("network down")
 
 
-def numbered(count: int, start: int = 0) -> list[Numbered]:
-    return [(start + i, FACTORY.make("button_click", "start_button", {"i": start + i}))
-            for i in range(count)]
+def numbered_clicks(count: int, start: int = 0) -> list[Event]:
+    """`count` clicks, their metadata {"i": number} numbered from `start`."""
+    return [FACTORY.make("button_click", "start_button", {"i": start + i}) for i in range(count)]
+
+
+def batch_of(count: int, start: int = 0) -> EventsBatch:
+    """A batch of `count` clicks with sequence numbers from `start` (as in their metadata)."""
+    return EventsBatch(start, list(numbered_clicks(count, start)))
 
 
 class Harness:
@@ -134,7 +139,7 @@ def harness(tmp_path: Path) -> Harness:
 
 
 def test_received_events_are_spooled_acknowledged_and_delivered(harness: Harness) -> None:
-    harness.run(EventsBatch(numbered(25)), Stop(3.0))
+    harness.run(batch_of(25), Stop(3.0))
     report = harness.last_report()
     assert report.acked == 24
     assert (report.stats.received, report.stats.sent, report.stats.spooled) == (25, 25, 0)
@@ -154,7 +159,7 @@ def test_backoff_grows_while_the_sink_is_down_and_resets_after_a_success(tmp_pat
         return original(events, timeout)
 
     sink.send = timed_send  # type: ignore[method-assign]
-    harness.events.put(EventsBatch(numbered(1)))
+    harness.events.put(batch_of(1))
     harness.events.put(Stop(30.0))
     harness.uploader.run()
     gaps = [round(b - a, 3) for a, b in zip(attempts, attempts[1:], strict=False)]
@@ -169,7 +174,7 @@ def test_a_partly_delivered_batch_keeps_the_rest_spooled_for_the_next_send(tmp_p
     sink = FakeSink()
     sink.script = [lambda events: Delivery(delivered=[e.event_id for e in events[:3]])]
     harness = Harness(tmp_path, sink, batch_size=1)
-    harness.run(EventsBatch(numbered(5)), Stop(3.0))
+    harness.run(batch_of(5), Stop(3.0))
     first, second = sink.sent[0], sink.sent[1]
     assert len(first) == 5 and second == first[3:]  # the two left over are sent again, nothing else
     assert harness.last_report().stats.sent == 5
@@ -188,7 +193,7 @@ def test_rejected_rows_are_quarantined_with_their_error_and_never_resent(tmp_pat
 
     sink = FakeSink(behaviour=reject_odd)
     harness = Harness(tmp_path, sink, batch_size=1)
-    harness.run(EventsBatch(numbered(6)), Stop(3.0))
+    harness.run(batch_of(6), Stop(3.0))
     assert len(sink.sent) == 1
     stats = harness.last_report().stats
     assert (stats.sent, stats.quarantined, stats.spooled) == (3, 3, 0)
@@ -202,7 +207,7 @@ def test_an_unexpected_sink_exception_keeps_the_events_and_the_loop(tmp_path: Pa
     sink = FakeSink()
     sink.script = [buggy]
     harness = Harness(tmp_path, sink, batch_size=1)
-    harness.run(EventsBatch(numbered(4)), Stop(3.0))
+    harness.run(batch_of(4), Stop(3.0))
     stats = harness.last_report().stats
     assert stats.failed == 1 and stats.sent == 4  # retried after the backoff, within the budget
     assert len(sink.sent) == 2 and sink.sent[0] == sink.sent[1]
@@ -210,7 +215,7 @@ def test_an_unexpected_sink_exception_keeps_the_events_and_the_loop(tmp_path: Pa
 
 def test_the_final_flush_never_outlives_its_budget(tmp_path: Path) -> None:
     harness = Harness(tmp_path, FakeSink(behaviour=unavailable), batch_size=1)
-    harness.events.put(EventsBatch(numbered(3)))
+    harness.events.put(batch_of(3))
     started = harness.clock.now
     harness.run(Stop(2.0))
     assert harness.clock.now - started <= 2.0 + 1e-9
@@ -222,7 +227,7 @@ def test_the_final_flush_never_outlives_its_budget(tmp_path: Path) -> None:
 
 def test_an_orphaned_uploader_flushes_and_exits(tmp_path: Path) -> None:
     harness = Harness(tmp_path, batch_size=1000, flush_interval=3600.0, parent_alive=lambda: False)
-    harness.events.put(EventsBatch(numbered(7)))
+    harness.events.put(batch_of(7))
     started = harness.clock.now
     harness.uploader.run()  # returns: no stop message ever came
     assert harness.clock.now - started <= ORPHAN_BUDGET + 1.0
@@ -231,17 +236,17 @@ def test_an_orphaned_uploader_flushes_and_exits(tmp_path: Path) -> None:
 
 def test_leftovers_of_an_earlier_run_are_sent_first_without_waiting(tmp_path: Path) -> None:
     earlier = Store(tmp_path / "store.sqlite3")
-    old = [event for _, event in numbered(3, start=100)]
+    old = numbered_clicks(3, start=100)
     earlier.add(old)
     earlier.close()
     harness = Harness(tmp_path, batch_size=1000, flush_interval=3600.0)
-    harness.run(EventsBatch(numbered(2)), Stop(3.0))
+    harness.run(batch_of(2), Stop(3.0))
     assert harness.sink.sent[0][:3] == [event.event_id for event in old]
 
 
 def test_a_message_of_unknown_type_is_ignored(harness: Harness) -> None:
     harness.events.put(("not", "ours"))
-    harness.run(EventsBatch(numbered(2)), Stop(3.0))
+    harness.run(batch_of(2), Stop(3.0))
     assert harness.last_report().stats.sent == 2
 
 
@@ -250,7 +255,7 @@ class FailingStore(Store):
 
     broken = True
 
-    def add(self, events: Sequence[Event], queue: bool = True) -> int:
+    def add(self, events: Sequence[EventRow], queue: bool = True) -> int:
         if self.broken:
             raise sqlite3.OperationalError("database or disk is full")
         return super().add(events, queue)
@@ -260,7 +265,7 @@ def test_a_store_that_cannot_be_written_is_an_outage_not_a_crash(tmp_path: Path)
     harness = Harness(tmp_path, batch_size=1)
     store = FailingStore(harness.store.path)
     harness.uploader._store = store  # the same loop, handed a store that fails for a while
-    harness.events.put(EventsBatch(numbered(5)))
+    harness.events.put(batch_of(5))
     harness.events.at(harness.clock.now + 5.0, lambda: setattr(store, "broken", False))
     harness.events.at(harness.clock.now + 9.0, lambda: harness.events.put(Stop(1.0)))
     harness.uploader.run()
@@ -278,7 +283,7 @@ def test_only_the_holder_of_the_drain_lock_sends(tmp_path: Path) -> None:
     other_app = DrainLock(tmp_path / "store.sqlite3")
     assert other_app.try_acquire()
     harness = Harness(tmp_path, batch_size=1)
-    harness.run(EventsBatch(numbered(3)), Stop(1.0))
+    harness.run(batch_of(3), Stop(1.0))
     assert harness.sink.sent == []  # spooled, left to the other app
     assert harness.last_report().acked == 2 and harness.store.pending_count() == 3
     other_app.release()
@@ -291,8 +296,8 @@ def test_a_sink_that_is_the_store_delivers_on_spool_without_sends(tmp_path: Path
     sink = FakeSink()
     sink.delivers_on_spool = True  # as the local sink: the clickstream table is the destination
     harness = Harness(tmp_path, sink, batch_size=1)
-    events = numbered(30)
-    harness.run(EventsBatch(events), EventsBatch(events[:5]), Stop(1.0))  # 5 resent after a restart
+    events = batch_of(30)
+    harness.run(events, EventsBatch(0, events.rows[:5]), Stop(1.0))  # 5 resent after a restart
     stats = harness.last_report().stats
     assert (stats.received, stats.sent, stats.spooled) == (35, 30, 0)
     assert sink.sent == [] and harness.store.pending_count() == 0

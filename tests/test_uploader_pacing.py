@@ -8,10 +8,10 @@ from functools import partial
 from pathlib import Path
 
 import pytest
-from test_uploader import FakeSink, Harness, numbered, unavailable
+from test_uploader import FakeSink, Harness, batch_of, unavailable
 
 from shared.event import Event
-from worker.messages import EventsBatch, Stop
+from worker.messages import Stop
 from worker.sinks import Delivery
 
 INTERVAL = 300.0
@@ -42,10 +42,10 @@ def test_a_paced_sink_gets_at_most_one_send_per_interval_and_one_last_send_at_ex
     harness = Harness(tmp_path, FakeSink(min_interval=INTERVAL), batch_size=1, flush_interval=0.1)
     times = timed_sends(harness)
     start = harness.clock.now
-    harness.events.put(EventsBatch(numbered(2)))
+    harness.events.put(batch_of(2))
     for k in range(1, 6):  # two more events every 100 s
-        harness.events.at(start + 100.0 * k, partial(harness.events.put, EventsBatch(numbered(2, 2 * k))))
-    harness.events.at(start + 620.0, lambda: harness.events.put(EventsBatch(numbered(2, 12))))
+        harness.events.at(start + 100.0 * k, partial(harness.events.put, batch_of(2, 2 * k)))
+    harness.events.at(start + 620.0, lambda: harness.events.put(batch_of(2, 12)))
     harness.events.at(start + 650.0, lambda: harness.events.put(Stop(3.0)))
     run(harness)
     # Due at once, then held back by the interval although the flush policy wanted more: at 300 the
@@ -61,7 +61,7 @@ def test_the_exit_send_of_a_paced_sink_is_one_even_when_it_fails(tmp_path: Path)
     harness = Harness(tmp_path, FakeSink(min_interval=INTERVAL, behaviour=unavailable), batch_size=1)
     times = timed_sends(harness)
     start = harness.clock.now
-    harness.events.put(EventsBatch(numbered(3)))
+    harness.events.put(batch_of(3))
     harness.events.at(start + 10.0, lambda: harness.events.put(Stop(30.0)))
     run(harness)
     # The failure at 0 would be retried after a 0.5 s backoff, but the interval holds it back; the

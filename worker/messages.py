@@ -7,17 +7,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from shared.event import Event
-
-# One event with the tracker's sequence number; numbers grow by one per accepted event.
-Numbered = tuple[int, Event]
+from shared.event import EventRow
 
 
 @dataclass(frozen=True, slots=True)
 class EventsBatch:
-    """Tracker -> uploader: accepted events in sequence order."""
+    """Tracker -> uploader: accepted events in sequence order, numbered first_seq, first_seq + 1, ...
 
-    events: list[Numbered]
+    The tracker numbers every accepted event, one more than the last; a batch is a run of them.
+    """
+
+    first_seq: int
+    rows: list[EventRow]
+
+    @property
+    def last_seq(self) -> int:
+        return self.first_seq + len(self.rows) - 1
 
 
 @dataclass(frozen=True, slots=True)

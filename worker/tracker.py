@@ -29,15 +29,15 @@ import queue
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from shared.event import Capture, Event, build, capture, new_session_id
+from shared.event import Capture, EventRow, build, capture, new_session_id
 from shared.settings import Settings
 from worker.exit_hooks import shut_down_at_exit
-from worker.messages import EventsBatch, Numbered, Report, Stop, UploaderStats
+from worker.messages import EventsBatch, Report, Stop, UploaderStats
 from worker.policy import Backoff
 from worker.store import BUSY_TIMEOUT, Store
 from worker.uploader import REQUEST_TIMEOUT, STORE_ERRORS, run_uploader
@@ -106,7 +106,8 @@ class ClickstreamTracker:
         # Re-entrant: the SIGTERM/SIGINT handler runs shutdown on the main thread, possibly while
         # that thread is inside track_event() or get_stats() holding the lock.
         self._lock = threading.RLock()
-        self._unacked: collections.deque[Numbered] = collections.deque()  # sent, not acknowledged
+        self._unacked: collections.deque[EventsBatch] = collections.deque()  # sent, not acknowledged
+        self._unacked_count = 0  # events in those batches
         self._pending: list[Capture] = []  # accepted, not yet built and sent
         self._overflow: list[Capture] = []  # accepted while the buffer was full, for the store
         # What the sender thread is building right now (pending, overflow): shutdown spools it
@@ -214,7 +215,7 @@ class ClickstreamTracker:
         with self._lock:
             if self._closed:
                 reason = "tracker is shut down"
-            elif len(self._unacked) + len(self._pending) + self._in_hand_size() < self._capacity:
+            elif self._unacked_count + len(self._pending) + self._in_hand_size() < self._capacity:
                 self._pending.append(captured)
                 first = len(self._pending) == 1  # later ones ride on the same wake-up
                 reason = ""
@@ -250,7 +251,7 @@ class ClickstreamTracker:
             return TrackerStats(
                 enabled=self.enabled, sink=self.settings.sink, session_id=self.session_id,
                 queue_size=len(self._pending) + self._in_hand_size(),
-                buffer_size=len(self._unacked) + len(self._pending) + self._in_hand_size(),
+                buffer_size=self._unacked_count + len(self._pending) + self._in_hand_size(),
                 dropped=self._dropped,
                 overflowed=self._overflowed, uploader_restarts=self._restarts,
                 uploader_pid=process.pid if process else None,
@@ -296,20 +297,19 @@ class ClickstreamTracker:
         finally:
             overflow_store.close()
 
-    def _enqueue(self, events: list[Event], send: bool) -> None:
-        """Numbers the events and keeps them until acknowledged; puts them on the queue in small
-        messages when `send`. Caller holds the lock."""
-        numbered = []
-        for event in events:
-            self._seq += 1
-            numbered.append((self._seq, event))
-        self._unacked.extend(numbered)
-        if send:
-            # Queue.put on an unbounded queue only appends to the queue's own buffer: no blocking.
-            for chunk in _chunks(numbered):
-                self._events.put(EventsBatch(chunk))
+    def _enqueue(self, rows: list[EventRow], send: bool) -> None:
+        """Numbers the events in batches of at most MESSAGE_EVENTS and keeps them until
+        acknowledged; puts the batches on the queue when `send`. Caller holds the lock."""
+        for start in range(0, len(rows), MESSAGE_EVENTS):
+            batch = EventsBatch(self._seq + 1, rows[start:start + MESSAGE_EVENTS])
+            self._seq = batch.last_seq
+            self._unacked.append(batch)
+            self._unacked_count += len(batch.rows)
+            if send:
+                # Queue.put on an unbounded queue only appends to the queue's own buffer: no blocking.
+                self._events.put(batch)
 
-    def _write_overflow(self, store: Store, events: list[Event]) -> None:
+    def _write_overflow(self, store: Store, events: list[EventRow]) -> None:
         try:
             store.add(events)
         except STORE_ERRORS as error:
@@ -351,7 +351,7 @@ class ClickstreamTracker:
                 self._restart()
             elif self._unacked and time.monotonic() - self._last_report > self._hang_timeout:
                 log.warning("uploader %d sent nothing for %.0f s while %d event(s) wait: it is hung; "
-                            "killing it", self._process.pid, self._hang_timeout, len(self._unacked))
+                            "killing it", self._process.pid, self._hang_timeout, self._unacked_count)
                 self._own_error = "uploader was hung and restarted"
                 self._process.kill()
 
@@ -360,8 +360,8 @@ class ClickstreamTracker:
             self._last_report = time.monotonic()
             self._reported = True
             self._uploader_stats = report.stats
-            while self._unacked and self._unacked[0][0] <= report.acked:
-                self._unacked.popleft()
+            while self._unacked and self._unacked[0].last_seq <= report.acked:
+                self._unacked_count -= len(self._unacked.popleft().rows)
             kind = report.stats.error_kind
             new_kind = kind is not None and kind not in self._error_kinds_seen
             if kind is not None:
@@ -387,11 +387,11 @@ class ClickstreamTracker:
             delay = self._restart_backoff.failed(now)
             log.warning("uploader exited with code %s; restarting it and resending %d event(s) "
                         "(if it dies again, the next restart waits %.1f s)",
-                        self._process.exitcode, len(self._unacked), delay)
+                        self._process.exitcode, self._unacked_count, delay)
             old_channels = (self._events, self._reports)
             self._open_queues()
-            for chunk in _chunks(list(self._unacked)):
-                self._events.put(EventsBatch(chunk))
+            for batch in self._unacked:
+                self._events.put(batch)
             self._spawn()
         _close_channels(*old_channels)
 
@@ -409,8 +409,9 @@ class ClickstreamTracker:
             if self._in_hand is not None:
                 captures += self._in_hand[0] + self._in_hand[1]
             self._pending, self._overflow, self._in_hand = [], [], None
-            leftovers = [event for _, event in self._unacked]
+            leftovers = [row for batch in self._unacked for row in batch.rows]
             self._unacked.clear()
+            self._unacked_count = 0
         leftovers += [build(captured) for captured in captures]
         if not leftovers:
             return
@@ -423,11 +424,6 @@ class ClickstreamTracker:
             log.error("could not spool %d event(s) at exit: %s", len(leftovers), error)
         finally:
             store.close()
-
-
-def _chunks(events: Sequence[Numbered]) -> Iterator[list[Numbered]]:
-    for start in range(0, len(events), MESSAGE_EVENTS):
-        yield list(events[start:start + MESSAGE_EVENTS])
 
 
 def _close_channels(*channels: Any) -> None:

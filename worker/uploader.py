@@ -16,9 +16,10 @@ import sqlite3
 import time
 from collections.abc import Callable
 
+from shared.event import EventRow
 from shared.settings import Settings
 from worker.inbox import ThreadedInbox
-from worker.messages import EventsBatch, Inbox, Numbered, Outbox, Report, Stop, UploaderStats
+from worker.messages import EventsBatch, Inbox, Outbox, Report, Stop, UploaderStats
 from worker.policy import Backoff, FlushPolicy, Pacing
 from worker.retention import prune
 from worker.sinks import Sink, SinkUnavailable, make_sink
@@ -101,7 +102,8 @@ class Uploader:
         self._clock = clock
         self._sleep = sleep
         self._acked = -1
-        self._unspooled: list[Numbered] = []  # received, not yet committed (the store failed)
+        self._unspooled: list[EventRow] = []  # received, not yet committed (the store failed)
+        self._unspooled_last = -1  # the highest sequence number among them
         self._last_report = float("-inf")
         self._store_error: str | None = None
         self._sink_error: str | None = None
@@ -117,9 +119,7 @@ class Uploader:
                  self._sink.name, self.stats.spooled)
         self._report()
         while True:
-            batch, budget = self._receive(self._wait_time())
-            if batch:
-                self._unspooled.extend(batch)
+            budget = self._receive(self._wait_time())
             if self._unspooled and self._store_backoff.ready(self._clock()):
                 self._spool()
             if budget is None and not self._parent_alive():
@@ -151,33 +151,36 @@ class Uploader:
             waits.append(self._store_backoff.ready_at - now)
         return max(0.0, min(waits))
 
-    def _receive(self, timeout: float) -> tuple[list[Numbered], float | None]:
-        """Blocks up to `timeout` for a first message, then takes what is already there.
+    def _receive(self, timeout: float) -> float | None:
+        """Blocks up to `timeout` for a first message, then takes what is already there, adding
+        the events to those to spool.
 
-        Returns the events received and, after a stop message, the seconds left for the final flush.
+        Returns, after a stop message, the seconds left for the final flush.
         """
-        batch: list[Numbered] = []
+        received = 0
         try:
             message = self._events.get(timeout=timeout) if timeout > 0 else self._events.get_nowait()
             while True:
                 if isinstance(message, Stop):
-                    return batch, message.budget
+                    return message.budget
                 if isinstance(message, EventsBatch):
-                    batch.extend(message.events)
+                    self._unspooled += message.rows
+                    self._unspooled_last = max(self._unspooled_last, message.last_seq)
+                    received += len(message.rows)
                 else:
                     log.error("ignoring a message of unknown type %s", type(message).__name__)
-                if len(batch) >= MAX_RECEIVE:
-                    return batch, None
+                if received >= MAX_RECEIVE:
+                    return None
                 message = self._events.get_nowait()
         except queue.Empty:
-            return batch, None
+            return None
 
     def _spool(self) -> None:
         """Commits the received events, then acknowledges them; on a store failure keeps them."""
         batch = self._unspooled
         delivers = self._sink.delivers_on_spool
         try:
-            added = self._store.add([event for _, event in batch], queue=not delivers)
+            added = self._store.add(batch, queue=not delivers)
             self._count_spool()
         except STORE_ERRORS as error:
             self._store_failed(error)
@@ -188,7 +191,7 @@ class Uploader:
             self.stats.sent += added
         if self.stats.spooled and self._oldest is None:
             self._oldest = self._clock()
-        self._acked = max(self._acked, batch[-1][0])
+        self._acked = max(self._acked, self._unspooled_last)
         if self._store_error is not None:
             log.warning("the local store %s can be written again; %d event(s) stored",
                         self._store.path, len(batch))
