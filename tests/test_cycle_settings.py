@@ -6,7 +6,7 @@ import pytest
 
 from shared.timefmt import TimeInputError
 from ui.cycle import CycleConfig
-from ui.cycle_settings import SETTINGS, parse_setting, setting_text, tracked_value
+from ui.cycle_settings import SETTINGS, parse_setting, setting_text, tracked_setting
 
 
 @pytest.mark.parametrize("name", ["focus", "short_break", "long_break"])
@@ -32,9 +32,13 @@ def test_bad_intervals_say_why(text: str) -> None:
         parse_setting("long_break_every", text)
 
 
-def test_fields_show_and_events_track_durations_as_hh_mm_ss() -> None:
+def test_fields_show_hh_mm_ss_and_events_track_minutes() -> None:
     config = CycleConfig()
     assert [setting_text(name, config) for name in SETTINGS] == ["00:25:00", "00:05:00", "00:15:00", "4"]
-    assert tracked_value("focus", 3000) == "00:50:00" and tracked_value("long_break_every", 3) == 3
+    assert tracked_setting("focus", 3000) == {"setting": "focus_minutes", "value": 50, "duration": "00:50:00"}
+    assert tracked_setting("short_break", 90) == {"setting": "short_break_minutes", "value": 1.5,
+                                                  "duration": "00:01:30"}
+    assert tracked_setting("long_break", 7)["value"] == 0.12  # seconds: a fraction of a minute
+    assert tracked_setting("long_break_every", 3) == {"setting": "long_break_every", "value": 3}
     with pytest.raises(KeyError):
         parse_setting("colour", "red")

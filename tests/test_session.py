@@ -13,6 +13,7 @@ import pytest
 from ui.app_session import guarded
 from ui.limits import EVENT_BURST, SOUND_BURST, SUMMARY_SECONDS
 from ui.preferences import Preferences
+from ui.screen import COMPACT_HEIGHT, COMPACT_WIDTH, WINDOW_HEIGHT, WINDOW_WIDTH, window_properties
 from ui.session import APP_TITLE, DEFAULT_TIME, Background, SessionState, TimerSession, View
 from ui.startup import app_version
 from ui.timer import COUNTDOWN_SECONDS, CountdownTimer
@@ -613,7 +614,8 @@ def test_settings_take_the_time_fields_rules_and_are_tracked_once_committed(part
     parts.session.commit_setting("focus")  # nothing new: not tracked again
     state = parts.session.state
     assert state.cycle_inputs[:2] == ("00:50:00", "1:75") and state.display == "00:50:00"
-    assert tracked(parts, "settings_change") == [{"setting": "focus", "value": "00:50:00"}]
+    assert tracked(parts, "settings_change") == [
+        {"setting": "focus_minutes", "value": 50, "duration": "00:50:00"}]
     assert parts.tracker.events[-1][1] == "focus_input"
     assert parts.session.select_mode("turbo") is False  # a forged mode is refused
 
@@ -705,3 +707,23 @@ def test_an_experiment_variant_changes_the_default_weapon_and_is_in_app_start() 
                           variant=AppVariant(default_weapon="awp"),
                           preferences=Preferences(weapon="usp"))
     assert chosen.state.weapon == "usp"  # a remembered choice wins over the variant
+
+
+def test_the_desktop_window_follows_the_run_and_the_compact_mode(parts) -> None:
+    window = window_properties(parts.session.state)
+    assert window["progress_bar"] is None and window["always_on_top"] is False
+    assert (window["width"], window["height"]) == (WINDOW_WIDTH, WINDOW_HEIGHT)
+    parts.session.start("0:10")
+    parts.advance(2.5)
+    parts.session.tick()
+    assert window_properties(parts.session.state)["progress_bar"] == 0.2  # whole percent, floored
+    parts.session.toggle_compact()
+    compact = window_properties(parts.session.state)
+    assert compact["always_on_top"] is True and compact["progress_bar"] == 0.2
+    assert (compact["width"], compact["height"]) == (compact["min_width"], compact["min_height"]) \
+        == (COMPACT_WIDTH, COMPACT_HEIGHT)
+    parts.advance(10)
+    parts.session.tick()
+    assert window_properties(parts.session.state)["progress_bar"] is None  # the run is over
+    parts.session.toggle_compact()
+    assert window_properties(parts.session.state)["always_on_top"] is False

@@ -40,16 +40,7 @@ import flet as ft
 from shared.timefmt import MAX_INPUT_CHARS
 from ui.keys import Action, action_for
 from ui.preferences import Preferences
-from ui.screen import (
-    COMPACT_HEIGHT,
-    COMPACT_WIDTH,
-    WINDOW_HEIGHT,
-    WINDOW_MIN_HEIGHT,
-    WINDOW_MIN_WIDTH,
-    WINDOW_WIDTH,
-    Screen,
-    build_screen,
-)
+from ui.screen import Screen, build_screen, window_properties
 from ui.screen_more import MoreControls, build_more
 from ui.session import SessionState, TimerSession, View
 from ui.startup import elapsed_ms
@@ -340,16 +331,11 @@ class SessionView:
 
     def _show_window(self, state: SessionState, before: SessionState) -> bool:
         """The desktop window: taskbar progress and the compact mode; True when it changed."""
-        window = self.page.window
-        if state.progress != before.progress:
-            window.progress_bar = state.progress
-        if state.compact != before.compact:
-            window.always_on_top = state.compact
-            size = (COMPACT_WIDTH, COMPACT_HEIGHT) if state.compact else (WINDOW_WIDTH, WINDOW_HEIGHT)
-            window.min_width, window.min_height = (
-                (COMPACT_WIDTH, COMPACT_HEIGHT) if state.compact else (WINDOW_MIN_WIDTH, WINDOW_MIN_HEIGHT))
-            window.width, window.height = size
-        return state.progress != before.progress or state.compact != before.compact
+        wanted, shown = window_properties(state), window_properties(before)
+        changed = {name: value for name, value in wanted.items() if value != shown[name]}
+        for name, value in changed.items():
+            setattr(self.page.window, name, value)
+        return bool(changed)
 
     def _send(self, controls: list[ft.Control]) -> None:
         """Sends the controls' changes to the client; nothing while it is away (the reconnect sends

@@ -47,6 +47,11 @@ def configured(config: CycleConfig, name: str, value: int | bool) -> CycleConfig
     return dataclasses.replace(config, **{name: value})  # type: ignore[arg-type]  # checked above
 
 
-def tracked_value(name: str, value: int) -> str | int:
-    """The value as settings_change tracks it: durations as HH:MM:SS, like start_button's time."""
-    return format_hms(value) if name in DURATIONS else value
+def tracked_setting(name: str, value: int) -> dict[str, str | int | float]:
+    """settings_change's metadata for a setting's new value: a duration as a number of minutes
+    under `<name>_minutes` (what an analyst sums and compares), with the exact HH:MM:SS beside it
+    (a duration of seconds is a fraction of a minute); the interval as the count it is."""
+    if name not in DURATIONS:
+        return {"setting": name, "value": value}
+    minutes = value // 60 if value % 60 == 0 else round(value / 60, 2)
+    return {"setting": f"{name}_minutes", "value": minutes, "duration": format_hms(value)}

@@ -32,6 +32,20 @@ WINDOW_MIN_WIDTH, WINDOW_MIN_HEIGHT = 360, 560
 COMPACT_WIDTH, COMPACT_HEIGHT = 320, 300
 
 
+def window_properties(state: SessionState) -> dict[str, Any]:
+    """The desktop window's properties (Flet's page.window) for a state: the taskbar progress of
+    the run, and the compact mode's size and always-on-top."""
+    compact = state.compact
+    return {
+        "progress_bar": state.progress,
+        "always_on_top": compact,
+        "min_width": COMPACT_WIDTH if compact else WINDOW_MIN_WIDTH,
+        "min_height": COMPACT_HEIGHT if compact else WINDOW_MIN_HEIGHT,
+        "width": COMPACT_WIDTH if compact else WINDOW_WIDTH,
+        "height": COMPACT_HEIGHT if compact else WINDOW_HEIGHT,
+    }
+
+
 class ScreenActions(Protocol):
     """What the screen reports; each handler gets Flet's event."""
 

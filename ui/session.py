@@ -44,7 +44,7 @@ from ui.cycle_settings import (
     configured,
     parse_setting,
     setting_text,
-    tracked_value,
+    tracked_setting,
     value_text,
 )
 from ui.limits import Clock, ErrorLog, ErrorReport, FairShare, Held
@@ -408,8 +408,7 @@ class TimerSession:
         if value == getattr(self._cycle.config, name):
             return
         self._configure(name, value)
-        self._track("settings_change", f"{name}_input", {"setting": name,
-                                                         "value": tracked_value(name, value)})
+        self._track("settings_change", f"{name}_input", tracked_setting(name, value))
 
     def set_auto_start(self, name: str, on: bool) -> None:
         if self._closed or name not in AUTO_START_SETTINGS or on == getattr(self._cycle.config, name):
@@ -585,8 +584,9 @@ class TimerSession:
         """The share of the run done, in whole percent (so it changes at most a hundred times)."""
         if timer_state not in (TimerState.RUNNING, TimerState.PAUSED) or not self._run_seconds:
             return None
-        done = 1 - self._timer.display_seconds() / self._run_seconds
-        return math.floor(done * 100) / 100
+        # Percent first, from whole seconds: 1 - 8/10 is 0.1999... in floating point.
+        done = self._run_seconds - self._timer.display_seconds()
+        return math.floor(done * 100 / self._run_seconds) / 100
 
     def _play(self, play: Callable[..., None], *args: Any) -> bool:
         """Plays through the session's share of sounds; nothing while no client listens."""
