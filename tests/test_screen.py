@@ -7,7 +7,7 @@ from typing import Any
 
 import flet as ft
 
-from ui.screen import build_screen
+from ui.screen import COMPACT_DISPLAY_SIZE, DISPLAY_SIZE, build_screen
 from ui.session import Background, SessionState, View
 
 DESERT = Background("Desert Dawn", "/backgrounds/desert_dawn.png")
@@ -51,3 +51,12 @@ def test_the_time_field_is_set_only_when_the_state_changes_it() -> None:
     started = dataclasses.replace(IDLE, time_input="00:01:30")
     screen.show(started, IDLE)
     assert screen.time_input.value == "00:01:30"
+
+
+def test_the_compact_mode_keeps_the_time_on_one_smaller_line_and_hides_the_rest() -> None:
+    screen = build_screen(NoActions(), IDLE, ft.Column())
+    changed = screen.show(dataclasses.replace(IDLE, compact=True), IDLE)
+    assert screen.display.size == COMPACT_DISPLAY_SIZE < DISPLAY_SIZE and screen.display in changed
+    assert not any(control.visible for control in screen.full_only) and not screen.time_input.visible
+    screen.show(IDLE, dataclasses.replace(IDLE, compact=True))
+    assert screen.display.size == DISPLAY_SIZE and all(control.visible for control in screen.full_only)

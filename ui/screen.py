@@ -28,8 +28,11 @@ BACKGROUND_OPACITY = 0.55
 WINDOW_WIDTH = 440
 WINDOW_HEIGHT = 720
 WINDOW_MIN_WIDTH, WINDOW_MIN_HEIGHT = 360, 560
-# The compact desktop window (always on top): the time and Start/Pause, nothing else.
-COMPACT_WIDTH, COMPACT_HEIGHT = 320, 300
+# The compact desktop window (always on top): the time and Start/Pause (and a Pomodoro's counter
+# and Skip), and the button back; tall enough for all of them without scrolling.
+COMPACT_WIDTH, COMPACT_HEIGHT = 320, 360
+# The time's font size: the compact one fits HH:MM:SS on one line in the compact window.
+DISPLAY_SIZE, COMPACT_DISPLAY_SIZE = 64, 44
 
 
 def window_properties(state: SessionState) -> dict[str, Any]:
@@ -91,7 +94,8 @@ class Screen:
         if differs("compact"):
             for control in self.full_only:
                 control.visible = not state.compact
-            changed += self.full_only
+            self.display.size = COMPACT_DISPLAY_SIZE if state.compact else DISPLAY_SIZE
+            changed += [*self.full_only, self.display]
         if differs("mode", "compact"):  # a Pomodoro runs its phases: no time to type
             self.time_input.visible = state.mode == "countdown" and not state.compact
             changed.append(self.time_input)
@@ -144,7 +148,7 @@ def build_screen(actions: ScreenActions, state: SessionState, more: ft.Control) 
         label="Weapon", tooltip="Weapon", expand=True, dense=True, color=AMBER, border_color=AMBER_DIM,
         options=[ft.DropdownOption(key=key, text=name) for key, name in WEAPON_NAMES.items()],
         on_select=actions.on_weapon_select)
-    display = ft.Text(size=64, weight=ft.FontWeight.BOLD, color=AMBER,
+    display = ft.Text(size=DISPLAY_SIZE, weight=ft.FontWeight.BOLD, color=AMBER,
                       text_align=ft.TextAlign.CENTER)
     time_input = ft.TextField(
         label="Time (HH:MM:SS)", dense=True, color=AMBER, border_color=AMBER_DIM,
