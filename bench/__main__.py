@@ -18,14 +18,24 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from bench import audio_latency, bigquery_upload, exit_time, throughput, timer_drift, track_cost, web_flood
+from bench import (
+    audio_latency,
+    bigquery_upload,
+    exit_time,
+    throughput,
+    timer_drift,
+    track_cost,
+    web_flood,
+    web_tabs,
+)
 from bench.child import ROOT
 from bench.figures import Figure
 from bench.pipeline import NO_METADATA_PROBE
 
 COMPARISONS: dict[str, ModuleType] = {
     "track": track_cost, "throughput": throughput, "exit": exit_time,
-    "bigquery": bigquery_upload, "timer": timer_drift, "audio": audio_latency, "flood": web_flood}
+    "bigquery": bigquery_upload, "timer": timer_drift, "audio": audio_latency, "flood": web_flood,
+    "tabs": web_tabs}
 DEFAULT_JSON = ROOT / "bench" / "results" / "latest.json"
 
 

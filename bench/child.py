@@ -1,4 +1,4 @@
-"""Runs a measurement in a fresh Python process and reads peak memory from /proc."""
+"""Runs a measurement in a fresh Python process and reads memory (peak and current) from /proc."""
 
 from __future__ import annotations
 
@@ -35,7 +35,16 @@ def emit(result: dict[str, Any]) -> None:
 
 def peak_rss_mb(pid: int | str = "self") -> float:
     """VmHWM (peak resident set size) of a live process, in MB."""
+    return _status_mb(pid, "VmHWM")
+
+
+def rss_mb(pid: int | str = "self") -> float:
+    """VmRSS (resident set size now) of a live process, in MB."""
+    return _status_mb(pid, "VmRSS")
+
+
+def _status_mb(pid: int | str, field: str) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no VmHWM in /proc/{pid}/status")
+    raise RuntimeError(f"no {field} in /proc/{pid}/status")

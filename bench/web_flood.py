@@ -19,29 +19,24 @@ Target: another tab answered within 200 ms (the worst probe) under the flood, on
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 from bench import browser
-from bench.child import ROOT, emit, run_child
-from bench.emulator import closed_port
+from bench.child import emit, run_child
 from bench.figures import Figure, Target
+from bench.web_server import cpu_seconds, web_app
 
 FLOOD_PER_SECOND = 450
 BURST = 5000
 PROBE_INTERVAL = 0.1
 IDLE_SECONDS = 2.0
 TARGET_MS = 200.0
-SERVER_START_TIMEOUT = 30.0
 
 
 def run(quick: bool) -> list[Figure]:
@@ -65,31 +60,6 @@ def run(quick: bool) -> list[Figure]:
         Figure("server CPU per click within the share", result["click_cpu_ms"], "ms/click",
                note="Change background: render, send, track, play; the browser's audio events"),
     ]
-
-
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _start_server(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """The app as a user starts it (no debug logging), its store in data_dir."""
-    port = closed_port()  # free: nothing listens on it
-    env = {**os.environ, "HL_VOX_DATA_DIR": str(data_dir), "HL_VOX_SINK": "local",
-           "HL_VOX_CLICKSTREAM_ENABLED": "true"}
-    server = subprocess.Popen([sys.executable, "-m", "ui", "--web", "--port", str(port)], cwd=ROOT,
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              start_new_session=True)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + SERVER_START_TIMEOUT
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=1):
-                return server, url
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            time.sleep(0.1)
-    server.kill()
-    raise RuntimeError(f"the web app did not answer within {SERVER_START_TIMEOUT} s")
 
 
 def _click_message(page: Any, name: str) -> list[Any]:
@@ -117,10 +87,9 @@ def _measure(seconds: float, burst: int) -> dict[str, Any]:
 
     executable = browser.chromium_path()
     assert executable is not None
-    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:
-        server, url = _start_server(Path(tmp))
-        chromium = browser.launch(playwright, executable)
-        try:
+    with tempfile.TemporaryDirectory() as tmp:
+        with web_app(Path(tmp)) as (server, url), sync_playwright() as playwright:
+            chromium = browser.launch(playwright, executable)
             tabs = []
             for _ in range(2):
                 context = chromium.new_context()
@@ -131,31 +100,28 @@ def _measure(seconds: float, burst: int) -> dict[str, Any]:
             background = _click_message(other, "Change background")
 
             time.sleep(1.0)  # the first clicks' sounds and events are done
-            cpu, started = _cpu_seconds(server.pid), time.monotonic()
+            cpu, started = cpu_seconds(server.pid), time.monotonic()
             time.sleep(IDLE_SECONDS)
-            idle_rate = (_cpu_seconds(server.pid) - cpu) / (time.monotonic() - started)
+            idle_rate = (cpu_seconds(server.pid) - cpu) / (time.monotonic() - started)
 
-            cpu, started = _cpu_seconds(server.pid), time.monotonic()
+            cpu, started = cpu_seconds(server.pid), time.monotonic()
             idle = _probe(other, background, min(seconds, 3.0))
-            spent = _cpu_seconds(server.pid) - cpu - idle_rate * (time.monotonic() - started)
+            spent = cpu_seconds(server.pid) - cpu - idle_rate * (time.monotonic() - started)
             click_cpu = spent / len(idle)
 
-            cpu = _cpu_seconds(server.pid)
+            cpu = cpu_seconds(server.pid)
             started = time.monotonic()
             browser.start_flood(flooder, fire, FLOOD_PER_SECOND)
             flood = _probe(other, background, seconds)
             flooded = browser.stop_flood(flooder)
             elapsed = time.monotonic() - started
             time.sleep(1.0)  # the last frames of the flood are handled
-            flood_cpu = (_cpu_seconds(server.pid) - cpu - idle_rate * (time.monotonic() - started)
+            flood_cpu = (cpu_seconds(server.pid) - cpu - idle_rate * (time.monotonic() - started)
                          - click_cpu * len(flood))
 
             browser.send_burst(flooder, fire, burst)
             burst_ms = browser.answer_ms(other, background)  # sent after the whole burst
-        finally:
             chromium.close()
-            server.terminate()
-            server.wait(10)
         tracked = _tracked_shots(Path(tmp))
     answered = [delay for delay in flood if delay >= 0]
     return {"seconds": elapsed, "flooded": flooded, "probes": len(flood), "tracked": tracked,
