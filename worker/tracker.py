@@ -108,8 +108,10 @@ class ClickstreamTracker:
         self._lock = threading.RLock()
         self._unacked: collections.deque[EventsBatch] = collections.deque()  # sent, not acknowledged
         self._unacked_count = 0  # events in those batches
-        self._pending: list[Capture] = []  # accepted, not yet built and sent
-        self._overflow: list[Capture] = []  # accepted while the buffer was full, for the store
+        # Deques: track_event appends without the lock (a deque's append and popleft are atomic),
+        # and the sender takes from the left what is there, so nothing appended meanwhile is missed.
+        self._pending: collections.deque[Capture] = collections.deque()  # accepted, not yet sent
+        self._overflow: collections.deque[Capture] = collections.deque()  # accepted while full
         # What the sender thread is building right now (pending, overflow): shutdown spools it
         # itself if the sender has not handed it on by then.
         self._in_hand: tuple[list[Capture], list[Capture]] | None = None
@@ -168,8 +170,7 @@ class ClickstreamTracker:
                 # What the sender is building goes first; it takes milliseconds. (Waiting releases
                 # the lock, also when a signal handler runs this inside track_event.)
                 self._handed_on.wait_for(lambda: self._in_hand is None, SENDER_JOIN)
-                pending, self._pending = self._pending, []
-                self._enqueue([build(captured) for captured in pending], send=True)
+                self._enqueue([build(captured) for captured in _take(self._pending)], send=True)
                 # Under the lock, after the last events: nothing can be put behind the stop.
                 self._events.put(Stop(max(0.1, timeout - EXIT_MARGIN - EXIT_SLACK)))
                 self._stop_sent = True
@@ -212,22 +213,18 @@ class ClickstreamTracker:
             captured = capture(session_id or self.session_id, event_type, component, metadata)
         except Exception:  # the UI must never see a tracking error
             return self._drop(1, "could not capture the event", exc_info=True)
-        with self._lock:
-            if self._closed:
-                reason = "tracker is shut down"
-            elif self._unacked_count + len(self._pending) + self._in_hand_size() < self._capacity:
-                self._pending.append(captured)
-                first = len(self._pending) == 1  # later ones ride on the same wake-up
-                reason = ""
-            elif len(self._overflow) < self._capacity:
-                self._overflow.append(captured)
-                first = len(self._overflow) == 1
-                reason = ""
-            else:
-                reason = "buffer and overflow full"
-        if reason:
-            return self._drop(1, reason)
-        if first:
+        # No lock: this runs on every click, and a lock shared with the sender and monitor threads
+        # makes the click wait whenever one of them holds it and waits for the GIL. The counts may
+        # be a few events stale; the capacity is a bound on memory, not an exact number.
+        if self._closed:
+            return self._drop(1, "tracker is shut down")
+        if self._unacked_count + len(self._pending) + self._in_hand_size() < self._capacity:
+            self._pending.append(captured)
+        elif len(self._overflow) < self._capacity:
+            self._overflow.append(captured)
+        else:
+            return self._drop(1, "buffer and overflow full")
+        if not self._wake_sender.is_set():  # later clicks ride on the same wake-up
             self._wake_sender.set()
         return True
 
@@ -281,8 +278,7 @@ class ClickstreamTracker:
                 with self._lock:
                     if self._closed:
                         return
-                    in_hand = self._in_hand = (self._pending, self._overflow)
-                    self._pending, self._overflow = [], []
+                    in_hand = self._in_hand = (_take(self._pending), _take(self._overflow))
                 # Building is most of an event's cost: done here, without the lock, so clicks go on.
                 events = [build(captured) for captured in in_hand[0]]
                 overflow = [build(captured) for captured in in_hand[1]]
@@ -405,10 +401,10 @@ class ClickstreamTracker:
     def _spool_leftovers(self) -> None:
         """Writes events the uploader never committed (it died or was terminated) to the spool."""
         with self._lock:
-            captures = self._pending + self._overflow
+            captures = _take(self._pending) + _take(self._overflow)
             if self._in_hand is not None:
                 captures += self._in_hand[0] + self._in_hand[1]
-            self._pending, self._overflow, self._in_hand = [], [], None
+            self._in_hand = None
             leftovers = [row for batch in self._unacked for row in batch.rows]
             self._unacked.clear()
             self._unacked_count = 0
@@ -424,6 +420,11 @@ class ClickstreamTracker:
             log.error("could not spool %d event(s) at exit: %s", len(leftovers), error)
         finally:
             store.close()
+
+
+def _take(captures: collections.deque[Capture]) -> list[Capture]:
+    """What the deque holds now, taken from the left; appends made meanwhile stay for next time."""
+    return [captures.popleft() for _ in range(len(captures))]
 
 
 def _close_channels(*channels: Any) -> None:
