@@ -22,6 +22,7 @@ from bench import (
     audio_latency,
     bigquery_upload,
     exit_time,
+    startup,
     throughput,
     timer_drift,
     track_cost,
@@ -35,7 +36,7 @@ from bench.pipeline import NO_METADATA_PROBE
 COMPARISONS: dict[str, ModuleType] = {
     "track": track_cost, "throughput": throughput, "exit": exit_time,
     "bigquery": bigquery_upload, "timer": timer_drift, "audio": audio_latency, "flood": web_flood,
-    "tabs": web_tabs}
+    "tabs": web_tabs, "startup": startup}
 DEFAULT_JSON = ROOT / "bench" / "results" / "latest.json"
 
 

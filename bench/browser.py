@@ -61,14 +61,14 @@ def open_app(context: Any, url: str) -> Any:
     return page
 
 
-def wait_loaded(page: Any) -> None:
-    """After a (re)load: the app drawn and its accessibility tree on."""
+def wait_loaded(page: Any, button: str = "Start") -> None:
+    """After a (re)load: the app drawn, its accessibility tree on and its `button` shown."""
     page.wait_for_selector("flutter-view", timeout=APP_LOAD_TIMEOUT_MS)
     page.wait_for_selector("#loading", state="detached", timeout=APP_LOAD_TIMEOUT_MS)
     # Flutter builds its accessibility tree only after this placeholder is activated.
     page.wait_for_selector("flt-semantics-placeholder", state="attached", timeout=APP_LOAD_TIMEOUT_MS)
     page.eval_on_selector("flt-semantics-placeholder", "el => el.click()")
-    page.get_by_role("button", name="Start").wait_for(timeout=APP_LOAD_TIMEOUT_MS)
+    page.get_by_role("button", name=button).wait_for(timeout=APP_LOAD_TIMEOUT_MS)
 
 
 # ---- the page's websocket (WS_HOOK) ------------------------------------------------------------

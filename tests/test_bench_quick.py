@@ -14,7 +14,7 @@ from pathlib import Path
 from conftest import ON_CI
 
 ROOT = Path(__file__).resolve().parent.parent
-COMPARISONS = ("track", "throughput", "exit", "bigquery", "timer", "audio", "flood", "tabs")
+COMPARISONS = ("track", "throughput", "exit", "bigquery", "timer", "audio", "flood", "tabs", "startup")
 
 
 def test_quick_benchmark_runs_every_comparison(tmp_path: Path) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import re
-import select
 import shutil
 import subprocess
 import sys
@@ -15,6 +14,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+from bench.desktop import desktop_python, find_window, window_pixels
+from bench.desktop import xvfb as private_display
+from ui.screen import COMPACT_HEIGHT, COMPACT_WIDTH, WINDOW_HEIGHT, WINDOW_WIDTH
 
 from _app_server import REPO, AppProcess, Row, app_env, read_store
 from conftest import missing_part
@@ -25,37 +28,20 @@ TITLE = "HL VOX TimeLEFT"
 # Where Start sits in the app's 440x720 window (see artifacts/desktop-app.png).
 START_BUTTON = (103, 353)
 STATS_BUTTON = (288, 399)
+COMPACT_BUTTON = (220, 565)
+FULL_VIEW_BUTTON = (160, 181)  # in the compact window (see artifacts/desktop-compact.png)
 CLOSE_BUDGET = 6.0
 ARTIFACTS = Path(os.environ.get("HL_VOX_ARTIFACTS_DIR", REPO / "artifacts"))
 
 
-def desktop_python() -> Path | None:
-    venv = Path(os.environ.get("HL_VOX_DESKTOP_VENV")
-                or Path.home() / ".cache" / "hl-vox-timeleft" / "flet-0.82.2")
-    python = venv / "bin" / "python"
-    return python if (venv / ".ready").exists() and python.exists() else None
-
-
 @pytest.fixture(scope="module")
 def xvfb() -> Iterator[str]:
-    """A private X display, e.g. ":5"; Xvfb picks a free number and tells us through a pipe."""
+    """A private X display, e.g. ":5"."""
     for tool in ("Xvfb", "xdotool"):
         if shutil.which(tool) is None:
             missing_part(tool, "run bash scripts/install-system.sh")
-    read_end, write_end = os.pipe()
-    server = subprocess.Popen(["Xvfb", "-displayfd", str(write_end), "-screen", "0", "1024x768x24",
-                               "-nolisten", "tcp"], pass_fds=(write_end,),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.close(write_end)
-    try:
-        ready, _, _ = select.select([read_end], [], [], 10)
-        number = os.read(read_end, 16).decode().strip() if ready else ""
-        assert number, "Xvfb did not report its display number"
-        yield f":{number}"
-    finally:
-        os.close(read_end)
-        server.terminate()
-        server.wait(5)
+    with private_display() as display:
+        yield display
 
 
 def test_window_tracks_start_and_closes_cleanly(xvfb: str, tmp_path: Path) -> None:
@@ -83,6 +69,17 @@ def test_window_tracks_start_and_closes_cleanly(xvfb: str, tmp_path: Path) -> No
                  "the time left in the window title", app)
         save_png(window, ARTIFACTS / "desktop-app.png")
 
+        # Compact: a small window asked to stay on top (GTK asks the window manager with a
+        # _NET_WM_STATE message to the root window, which we listen to), and back.
+        states = WindowStates(x, window)
+        click(window, COMPACT_BUTTON, xvfb)
+        wait_for(lambda: size(window) == (COMPACT_WIDTH, COMPACT_HEIGHT), 10, "the compact window", app)
+        wait_for(lambda: states.above() is True, 5, "the always-on-top request", app)
+        save_png(window, ARTIFACTS / "desktop-compact.png", settled=True)
+        click(window, FULL_VIEW_BUTTON, xvfb)
+        wait_for(lambda: size(window) == (WINDOW_WIDTH, WINDOW_HEIGHT), 10, "the full window again", app)
+        wait_for(lambda: states.above() is False, 5, "the end of always-on-top", app)
+
         click(window, STATS_BUTTON, xvfb)
         wait_for(lambda: "stats of session" in app.log_text(), 10, "the Stats view", app)
         wait_for(lambda: has(data_dir, "stats_button"), 10, "the Stats click in the store", app)
@@ -103,9 +100,11 @@ def test_window_tracks_start_and_closes_cleanly(xvfb: str, tmp_path: Path) -> No
     assert rows[0].event_type == "app_start"
     started = rows[0].metadata or {}
     assert set(started) == {"version", "startup_ms", "experiments"}
-    assert started["startup_ms"] > 0  # from the process start: imports, sound decoding, the window
+    assert started["startup_ms"] > 0  # from the process start: the imports and the window
     assert [(row.event_type, row.component, row.metadata) for row in rows[1:]] == [
         ("button_click", "start_button", {"time_input": "00:25:00"}),
+        ("button_click", "compact_button", {"compact": True}),
+        ("button_click", "compact_button", {"compact": False}),
         ("button_click", "stats_button", None),
         ("app_stop", "application", {"reason": "window_closed"}),
     ]
@@ -137,22 +136,6 @@ def click(window, position: tuple[int, int], display: str) -> None:
                     "sleep", "0.3", "click", "1"], env={**os.environ, "DISPLAY": display}, check=True)
 
 
-def find_window(x, title: str):
-    """The top-level window with that title (the client's other windows are off-screen helpers)."""
-    for window in x.screen().root.query_tree().children:
-        if window.get_wm_name() == title:
-            return window
-    return None
-
-
-def window_pixels(window) -> tuple[bytes, int, int]:
-    from Xlib import X
-
-    geometry = window.get_geometry()
-    image = window.get_image(0, 0, geometry.width, geometry.height, X.ZPixmap, 0xFFFFFFFF)
-    return image.data, geometry.width, geometry.height
-
-
 def amber_pixels(window) -> int:
     from Xlib.error import BadMatch
 
@@ -180,6 +163,36 @@ def save_png(window, path: Path, settled: bool = False, timeout: float = 5.0) ->
         assert time.monotonic() < deadline, f"the window never stopped changing for {path.name}"
     path.parent.mkdir(parents=True, exist_ok=True)
     pygame.image.save(pygame.image.frombuffer(data, (width, height), "BGRA"), str(path))
+
+
+def size(window) -> tuple[int, int]:
+    geometry = window.get_geometry()
+    return geometry.width, geometry.height
+
+
+class WindowStates:
+    """The window's always-on-top requests, as a window manager receives them: _NET_WM_STATE
+    client messages to the root window (there is no window manager under Xvfb to act on them)."""
+
+    def __init__(self, x, window) -> None:
+        from Xlib import X
+
+        self._x, self._window = x, window
+        self._state, self._above = x.intern_atom("_NET_WM_STATE"), x.intern_atom("_NET_WM_STATE_ABOVE")
+        self._latest: bool | None = None
+        x.screen().root.change_attributes(event_mask=X.SubstructureNotifyMask)
+        x.sync()
+
+    def above(self) -> bool | None:
+        """The latest request for the window: True (on top), False (not), None (none yet)."""
+        from Xlib import X
+
+        while self._x.pending_events():
+            event = self._x.next_event()
+            if (event.type == X.ClientMessage and event.client_type == self._state
+                    and event.window.id == self._window.id and self._above in event.data[1][1:3]):
+                self._latest = event.data[1][0] == 1  # _NET_WM_STATE_ADD; 0 is REMOVE
+        return self._latest
 
 
 def request_close(x, window) -> None:

@@ -7,6 +7,12 @@ tab went away for good. Each visitor's Stats show their own session only, unless
 started to show the whole store to everyone (`stats_all`, for a server only its owner uses). The
 desktop window is its owner's: its Stats show the whole store, which is the desktop's own (the web
 server keeps a separate default store, see ui.__main__).
+
+Start-up (measured by bench/startup.py). The desktop window's client starts at once: the session's
+modules (its screens, Stats with Flet's charts) are imported on a start-up thread while the client
+starts, and the sounds decode once the window is shown (a click before that is silent). The web
+server makes all of that before it listens: there a start-up thread would share the interpreter
+with the serving of Flet's web client to the first browser, which made the first page slower.
 """
 
 from __future__ import annotations
@@ -18,25 +24,28 @@ import math
 import os
 import time
 from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import flet as ft
 
 from shared.event import new_session_id
 from shared.experiments import Experiment, assign
-from ui.app_session import LoadPreferences, SavePreferences, SessionView
 from ui.flet_tuning import cache_event_types
 from ui.limits import Held
 from ui.preferences import Preferences, PreferencesFile
-from ui.screen import WINDOW_HEIGHT, WINDOW_MIN_HEIGHT, WINDOW_MIN_WIDTH, WINDOW_WIDTH, apply_theme
-from ui.session import Background, TimerSession
-from ui.sound_out import SoundOut
 from ui.soundpack import ASSETS_DIR, SoundPack
 from ui.startup import PROCESS_STARTED
-from ui.timer import CountdownTimer
+from ui.timer import COUNTDOWN_SECONDS
 from ui.variant import AppVariant
 from worker import ClickstreamTracker
+
+if TYPE_CHECKING:  # imported when needed: the desktop imports them on its start-up thread
+    from ui.app_session import LoadPreferences, SavePreferences, SessionView
+    from ui.audio import AudioPlayer
+    from ui.session import Background, TimerSession
+    from ui.sound_out import SoundOut
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +70,6 @@ def run_app(tracker: ClickstreamTracker, web: bool, host: str | None = None, por
     """Runs until the window closes or the web server is stopped (Ctrl+C / SIGTERM). Each session
     runs its variant of the `experiments` (checked by ui.variant.usable)."""
     pack = SoundPack(user_sound_dir=tracker.settings.sound_dir)
-    backgrounds = [Background(name, url) for name, path in pack.backgrounds()
-                   if (url := pack.asset_url(path))]
     sessions = _Sessions()
     # Every view sends what it changed itself: Flet's auto-update would diff the whole page after
     # every event, the biggest part of what a click cost the server.
@@ -76,18 +83,25 @@ def run_app(tracker: ClickstreamTracker, web: bool, host: str | None = None, por
         # Flet forgets a disconnected page after FLET_SESSION_TIMEOUT (default an hour): as soon
         # as our session has ended, so a closed tab holds no memory for long.
         os.environ.setdefault("FLET_SESSION_TIMEOUT", str(math.ceil(grace)))
-        ft.run(_web_main(tracker, pack, backgrounds, sessions, grace, stats_all, experiments),
+        ft.run(_web_main(tracker, pack, sessions, grace, stats_all, experiments),
                view=ft.AppView.WEB_BROWSER, host=host, port=port, assets_dir=str(ASSETS_DIR),
                no_cdn=True)
     else:
-        ft.run(_desktop_main(tracker, pack, backgrounds, sessions, experiments),
-               assets_dir=str(ASSETS_DIR))
+        ft.run(_desktop_main(tracker, pack, sessions, experiments), assets_dir=str(ASSETS_DIR))
     for view in list(sessions.live):  # still open (a tab in its grace, or Flet ended it unasked)
         view.close("app_exit")
         sessions.ended(view)
     if held := sessions.held:
         log.info("fair share of all sessions: dropped %d events and %d sounds, refused %d values",
                  held.dropped_events, held.dropped_sounds, held.refused_values)
+
+
+def _backgrounds(pack: SoundPack) -> list[Background]:
+    """The backgrounds, once the session's modules are imported (what takes the time)."""
+    import ui.app_session  # noqa: F401  # the session and its screens, Stats and charts included
+    from ui.session import Background
+
+    return [Background(name, url) for name, path in pack.backgrounds() if (url := pack.asset_url(path))]
 
 
 @dataclass(frozen=True)
@@ -114,6 +128,10 @@ def _setup(session_id: str, experiments: tuple[Experiment, ...], opened_at: floa
 def _session_view(page: ft.Page, tracker: ClickstreamTracker, setup: _SessionSetup, sounds: SoundOut,
                   backgrounds: list[Background], sessions: _Sessions, grace: float | None,
                   own_stats: bool) -> SessionView:
+    from ui.app_session import SessionView
+    from ui.session import TimerSession
+    from ui.timer import CountdownTimer
+
     session = TimerSession(setup.session_id, CountdownTimer(), sounds, tracker, backgrounds, grace=grace,
                            variant=setup.variant, experiments=setup.variants,
                            preferences=setup.preferences)
@@ -123,15 +141,16 @@ def _session_view(page: ft.Page, tracker: ClickstreamTracker, setup: _SessionSet
     return view
 
 
-def _web_main(tracker: ClickstreamTracker, pack: SoundPack, backgrounds: list[Background],
-              sessions: _Sessions, grace: float, stats_all: bool,
-              experiments: tuple[Experiment, ...]) -> PageMain:
+def _web_main(tracker: ClickstreamTracker, pack: SoundPack, sessions: _Sessions, grace: float,
+              stats_all: bool, experiments: tuple[Experiment, ...]) -> PageMain:
     # Imported here: the desktop app never loads flet-audio (0.82.2 desktop runs have none).
     from ui.preferences_web import BrowserPreferences
+    from ui.screen import apply_theme
     from ui.sound_out_web import BrowserAudio, WebSoundBank
     from ui.web_tab import WebTab
 
-    bank = WebSoundBank(pack)
+    backgrounds = _backgrounds(pack)
+    bank = WebSoundBank(pack)  # decodes every announcer word
 
     def start(page: ft.Page) -> tuple[SessionView, BrowserAudio]:
         # The server first sees a tab when its page opens here: its start-up counts from now.
@@ -155,30 +174,50 @@ def _web_main(tracker: ClickstreamTracker, pack: SoundPack, backgrounds: list[Ba
     return main
 
 
-def _desktop_main(tracker: ClickstreamTracker, pack: SoundPack, backgrounds: list[Background],
-                  sessions: _Sessions, experiments: tuple[Experiment, ...]) -> PageMain:
-    from ui.audio import AudioPlayer
-
+def _desktop_main(tracker: ClickstreamTracker, pack: SoundPack, sessions: _Sessions,
+                  experiments: tuple[Experiment, ...]) -> PageMain:
     file = PreferencesFile(tracker.settings.data_dir)
 
     async def save(preferences: Preferences) -> None:
         await asyncio.to_thread(file.save, preferences)
 
-    # The desktop's start-up counts from the process start: imports and decoding are part of it.
+    # The desktop's start-up counts from the process start: the imports are part of it.
     setup = _setup(tracker.session_id, experiments, PROCESS_STARTED, save, preferences=file.load())
-    # Decodes every sound once, before the window opens.
-    audio = AudioPlayer(pack, setup.variant.ending_sound, setup.variant.announcer_speed)
+
+    # The session's modules import while the client starts, which our process would sit out.
+    start_up = ThreadPoolExecutor(max_workers=1, thread_name_prefix="start-up")
+    backgrounds_made = start_up.submit(_backgrounds, pack)
+    start_up.shutdown(wait=False)  # the thread ends once it is done
+
+    def player() -> AudioPlayer:
+        from ui.audio import AudioPlayer  # pygame
+
+        # Decodes every sound once, which takes longer than the client takes to start: so it runs
+        # once the window is shown.
+        return AudioPlayer(pack, setup.variant.ending_sound, setup.variant.announcer_speed)
 
     async def main(page: ft.Page) -> None:
-        apply_theme(page)
-        page.window.width, page.window.height = WINDOW_WIDTH, WINDOW_HEIGHT
-        page.window.min_width, page.window.min_height = WINDOW_MIN_WIDTH, WINDOW_MIN_HEIGHT
+        backgrounds = await asyncio.wrap_future(backgrounds_made)
+        from ui import screen  # imported by now
+
+        audio = _LateSounds()  # given the player once the window is shown (attach_player)
+        screen.apply_theme(page)
+        page.window.width, page.window.height = screen.WINDOW_WIDTH, screen.WINDOW_HEIGHT
+        page.window.min_width, page.window.min_height = screen.WINDOW_MIN_WIDTH, screen.WINDOW_MIN_HEIGHT
         # We close the window ourselves, after the session's last event is tracked.
         page.window.prevent_close = True
         view = _session_view(page, tracker, setup, audio, backgrounds, sessions, grace=None,
                              own_stats=False)
-        audio.on_error = _reporter(view.session)
-        audio.on_played = view.session.sound_played
+
+        async def attach_player() -> None:
+            try:
+                made = await asyncio.to_thread(player)
+            except Exception as error:  # the window works on, silent
+                view.session.report_error("sound", "start-up", error)
+                return
+            made.on_error = _reporter(view.session)
+            made.on_played = view.session.sound_played
+            audio.attach(made)
 
         async def on_window_event(e: ft.WindowEvent) -> None:
             if e.type == ft.WindowEventType.CLOSE:
@@ -188,8 +227,66 @@ def _desktop_main(tracker: ClickstreamTracker, pack: SoundPack, backgrounds: lis
 
         page.window.on_event = on_window_event
         view.open()
+        page.run_task(attach_player)
 
     return main
+
+
+class _LateSounds:
+    """The desktop window's SoundOut while its player is still decoding (the window does not wait
+    for that): sounds asked for meanwhile are skipped, as sound is decoration, and the volume is
+    kept for the player."""
+
+    def __init__(self) -> None:
+        self._player: AudioPlayer | None = None
+        self._volume: float | None = None
+        self._closed = False
+
+    def attach(self, player: AudioPlayer) -> None:
+        if self._closed:
+            player.close()
+            return
+        if self._volume is not None:
+            player.set_volume(self._volume)
+        self._player = player
+
+    def play_effect(self, name: str) -> None:
+        if self._player:
+            self._player.play_effect(name)
+
+    def play_shot(self, weapon: str) -> None:
+        if self._player:
+            self._player.play_shot(weapon)
+
+    def play_deploy(self, weapon: str) -> None:
+        if self._player:
+            self._player.play_deploy(weapon)
+
+    def play_ending(self) -> None:
+        if self._player:
+            self._player.play_ending()
+
+    def say(self, words: list[str]) -> None:
+        if self._player:
+            self._player.say(words)
+
+    def say_countdown(self, start: int = COUNTDOWN_SECONDS) -> None:
+        if self._player:
+            self._player.say_countdown(start)
+
+    def stop_speech(self) -> None:
+        if self._player:
+            self._player.stop_speech()
+
+    def set_volume(self, volume: float) -> None:
+        self._volume = volume
+        if self._player:
+            self._player.set_volume(volume)
+
+    def close(self) -> None:
+        self._closed = True
+        if self._player:
+            self._player.close()
 
 
 def _reporter(session: TimerSession) -> Callable[[BaseException, str], None]:

@@ -2,8 +2,8 @@
 
 Nothing about the machine or the person: the version is the package's, and the start-up time a
 duration. `PROCESS_STARTED` is taken when the `ui` package is first imported, which `python -m ui`
-does before anything else of ours, so a desktop start-up counts Python's imports of Flet, pygame and
-the sound decoding too.
+does before anything else of ours, so a desktop start-up counts Python's imports of Flet and ours
+too (the sounds decode after the window is shown, see ui.app).
 """
 
 from __future__ import annotations

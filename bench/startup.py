@@ -1,0 +1,281 @@
+"""Comparison 9: start-up, next to a bare Flet hello-world app (bench.hello_flet) started the same way.
+
+Method. Each start is a fresh `python -m <module>` (ours: `ui`), its store in a fresh temporary
+folder, timed from time.monotonic() just before Popen:
+- web: `--web --port P`. Headless Chromium is launched, and the tab opened, before the server
+  starts, so the browser's own start-up is not counted: the figure is the server's. The URL is
+  polled until it answers, then the tab loads it (a fresh browser context: a first visit, nothing
+  cached); the figure ends when the page's main button (ours: Start) is clickable, i.e. Playwright's
+  trial click finds it visible, stable and enabled. The time the server first answered is in the
+  note.
+- desktop, under Xvfb with the desktop venv's Python (flet 0.82.2): the figure ends when an X window
+  with the app's title exists and is viewable (mapped); the first drawn pixels (the window's content
+  no longer one colour) are in the note.
+Every child gets the same environment: no sound card (SDL's dummy driver), and compiled bytecode
+kept in a temporary PYTHONPYCACHEPREFIX, as a user's installed copy has it (this machine sets
+PYTHONDONTWRITEBYTECODE, which would make every start compile our code again). One uncounted start
+of each app fills that cache and the disk cache first. Then RUNS rounds, each starting every app
+once, in turn; figures are medians. Our app is also started with tracking off
+(HL_VOX_CLICKSTREAM_ENABLED=false): the difference is what starting the uploader costs the first
+page. Target: our start-up <= 1.3 x hello world's, in both modes.
+
+Findings (2-core EPYC; traces with monotonic timestamps in both processes, CPU time from /proc,
+`python -X importtime`, cProfile):
+- desktop: Flet 0.82.2's own import (0.4 s) and its client's start (0.45 s) are hello world's too.
+  Ours added the sound decoding (pygame and every clip, 0.45-0.6 s) and the session's modules
+  (0.15 s) before the client was even started: 1.6 s against 0.9 s. Now the modules import on a
+  thread while the client starts and the sounds decode once the window is shown (ui.app): about
+  1.2 s, 1.3 x. What is left: our imports before Flet starts (+0.08 s) and building the screen.
+- web: ours about 1 s behind, 1.5-1.9 x. Before the server answers (+0.4 s): decoding every
+  announcer word for the browser (ui.sound_out_web.WebSoundBank, 0.22 s of CPU, most of it
+  ui.soundpack's pure-Python resampling) and the session's modules with Flet's charts (0.1 s);
+  the first session (+0.15 s: Flet's lazily imported theme and controls, building the screen); the
+  browser (+0.35 s) laying out our far larger first page and its accessibility tree (its audio
+  players and background image are at most 0.1-0.2 s of that). A start-up thread, as on the
+  desktop, made the web 0.25 s slower: by Python's GIL it starved the serving of Flet's 12 MB web
+  client to the first browser.
+- the uploader starts in parallel (its own process, spawned in ~10 ms); its interpreter and imports
+  (~0.2 s of CPU, with multiprocessing's resource tracker) cost the first screen only when the
+  machine's cores are busy with something else, then tens to a few hundred ms (noisy).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from bench import browser, desktop, hello_flet
+from bench.child import ROOT
+from bench.emulator import closed_port
+from bench.figures import Figure, Target
+from ui.session import APP_TITLE
+
+log = logging.getLogger(__name__)
+
+RUNS = 3
+QUICK_RUNS = 1
+TARGET_RATIO = 1.3
+START_TIMEOUT = 40.0  # seconds a start may take before the comparison gives up
+POLL = 0.01  # seconds between looks: well below the differences we measure
+SCREEN = "1920x1080x24"  # room for a window of Flet's default size (1280x720)
+Result = TypeVar("Result")
+
+
+@dataclass(frozen=True)
+class App:
+    name: str
+    module: str
+    button: str  # web: the button that makes the page usable
+    title: str  # desktop: its window's title
+    env: dict[str, str] = field(default_factory=dict)
+
+
+HELLO = App("hello world", "bench.hello_flet", hello_flet.BUTTON, hello_flet.TITLE)
+OURS = App("our app", "ui", "Start", APP_TITLE, {"HL_VOX_CLICKSTREAM_ENABLED": "true"})
+UNTRACKED = App("our app, tracking off", "ui", "Start", APP_TITLE, {"HL_VOX_CLICKSTREAM_ENABLED": "false"})
+APPS = (HELLO, OURS, UNTRACKED)
+
+
+@dataclass(frozen=True)
+class Start:
+    """Seconds from the process start to the figure's moment, and to the one in its note."""
+
+    seconds: float  # web: the page interactive; desktop: the window mapped
+    noted: float  # web: the server first answered; desktop: the first pixels drawn
+
+
+def run(quick: bool) -> list[Figure]:
+    runs = QUICK_RUNS if quick else RUNS
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        return _web(runs, folder) + _desktop(runs, folder)
+
+
+# ---- web ------------------------------------------------------------------------------------
+
+def _web(runs: int, folder: Path) -> list[Figure]:
+    executable = browser.chromium_path()
+    if executable is None:
+        return _skipped("web", "no Chromium (bash scripts/install-system.sh)")
+    from playwright.sync_api import sync_playwright
+
+    env = _env(folder)
+    env.pop("DISPLAY", None)  # a web server: Flet opens no browser window of its own
+    with sync_playwright() as playwright:
+        chromium = browser.launch(playwright, executable)
+        try:
+            starts = _rounds(runs, lambda app: _web_start(chromium, app, env, folder))
+        finally:
+            chromium.close()
+    return _figures("web", "first interactive page", "server answered", starts)
+
+
+def _web_start(chromium: Any, app: App, env: dict[str, str], folder: Path) -> Start:
+    context = chromium.new_context()  # a first visit: nothing cached
+    try:
+        page = context.new_page()
+        port = closed_port()
+        url = f"http://127.0.0.1:{port}/"
+        started = time.monotonic()
+        with _process(app, [sys.executable, "-m", app.module, "--web", "--port", str(port)], env,
+                      folder) as process:
+            _wait(lambda: _answers(url), process, f"{app.name} answering")
+            answered = time.monotonic()
+            page.goto(url)
+            browser.wait_loaded(page, app.button)
+            page.get_by_role("button", name=app.button).click(trial=True)  # clickable, not clicked
+            return Start(time.monotonic() - started, answered - started)
+    finally:
+        context.close()
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:
+            return bool(response.status == 200)
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return False
+
+
+# ---- desktop --------------------------------------------------------------------------------
+
+def _desktop(runs: int, folder: Path) -> list[Figure]:
+    python = desktop.desktop_python()
+    if python is None:
+        return _skipped("desktop", "no flet 0.82.2 desktop venv (bash scripts/install-desktop-venv.sh)")
+    if shutil.which("Xvfb") is None:
+        return _skipped("desktop", "no Xvfb (bash scripts/install-system.sh)")
+    try:
+        from Xlib import display as xdisplay
+    except ImportError:
+        return _skipped("desktop", "no python-xlib (bash scripts/install-app.sh dev)")
+
+    with desktop.xvfb(SCREEN) as display:
+        # This checkout's code, whichever checkout the desktop venv was installed from.
+        env = {**_env(folder), "DISPLAY": display, "PYTHONPATH": str(ROOT)}
+        x = xdisplay.Display(display)
+        try:
+            starts = _rounds(runs, lambda app: _desktop_start(x, python, app, env, folder))
+        finally:
+            x.close()
+    return _figures("desktop", "window mapped", "first pixels drawn at", starts)
+
+
+def _desktop_start(x: Any, python: Path, app: App, env: dict[str, str], folder: Path) -> Start:
+    from Xlib import X
+
+    def mapped() -> Any:
+        window = desktop.find_window(x, app.title)
+        return window if window and window.get_attributes().map_state == X.IsViewable else None
+
+    started = time.monotonic()
+    with _process(app, [str(python), "-m", app.module], env, folder) as process:
+        window = _wait(mapped, process, f"{app.name}'s window")
+        shown = time.monotonic()
+        _wait(lambda: _drawn(window), process, f"{app.name}'s first pixels")
+        drawn = time.monotonic()
+    # The X server drops a killed client's window a moment later: the next start must not find it.
+    _wait(lambda: desktop.find_window(x, app.title) is None, None, f"{app.name}'s window to close")
+    return Start(shown - started, drawn - started)
+
+
+def _drawn(window: Any) -> bool:
+    """Whether anything is drawn: the window's pixels are not all the colour of the first one."""
+    from Xlib.error import BadMatch
+
+    try:
+        pixels, _, _ = desktop.window_pixels(window)
+    except BadMatch:  # not viewable (any more)
+        return False
+    return pixels != pixels[:4] * (len(pixels) // 4)
+
+
+# ---- shared ---------------------------------------------------------------------------------
+
+def _env(folder: Path) -> dict[str, str]:
+    env = {**os.environ, "HL_VOX_SINK": "local", "SDL_AUDIODRIVER": "dummy",
+           "PYTHONPYCACHEPREFIX": str(folder / "bytecode")}
+    for name in ("PYTHONDONTWRITEBYTECODE", "FLET_FORCE_WEB_SERVER", "FLET_SERVER_PORT", "FLET_SERVER_IP"):
+        env.pop(name, None)  # bytecode is cached as on a user's machine; no `flet run` leftovers
+    return env
+
+
+@contextlib.contextmanager
+def _process(app: App, command: list[str], env: dict[str, str],
+             folder: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """The app running in its own session (its client and uploader too), killed on leaving."""
+    data_dir = Path(tempfile.mkdtemp(prefix="data-", dir=folder))
+    with (data_dir / "app.log").open("wb") as output:
+        process = subprocess.Popen(command, cwd=ROOT,
+                                   env={**env, **app.env, "HL_VOX_DATA_DIR": str(data_dir)},
+                                   stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        yield process
+    except Exception:
+        log.error("%s failed; its output:\n%s", app.name, (data_dir / "app.log").read_text()[-3000:])
+        raise
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(10)
+
+
+def _wait(check: Callable[[], Result], process: subprocess.Popen[bytes] | None, what: str) -> Result:
+    """Polls `check` until it is truthy; returns its value at once, so the caller can read the clock."""
+    deadline = time.monotonic() + START_TIMEOUT
+    while not (result := check()):
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"the app exited ({process.returncode}) before {what}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"no {what} within {START_TIMEOUT:.0f} s")
+        time.sleep(POLL)
+    return result
+
+
+def _rounds(runs: int, start: Callable[[App], Start]) -> dict[str, list[Start]]:
+    """Each app's starts by name: after uncounted ones that fill the bytecode and disk caches (ours
+    tracked: its uploader's modules too), `runs` rounds starting every app in turn."""
+    for app in (HELLO, OURS):
+        start(app)
+    starts: dict[str, list[Start]] = {app.name: [] for app in APPS}
+    for _ in range(runs):
+        for app in APPS:
+            starts[app.name].append(start(app))
+    return starts
+
+
+def _figures(mode: str, moment: str, noted: str, starts: dict[str, list[Start]]) -> list[Figure]:
+    ours, hello, untracked = (statistics.median(start.seconds for start in starts[app.name])
+                              for app in (OURS, HELLO, UNTRACKED))
+
+    def note(app: App) -> str:
+        times = sorted(start.seconds for start in starts[app.name])
+        return (f"{noted} {statistics.median(start.noted for start in starts[app.name]):.2f} s; "
+                f"median of {len(times)}, range {times[0]:.2f}-{times[-1]:.2f} s")
+
+    return [
+        Figure(f"{mode}: {moment}, our app", ours, "s", note=note(OURS)),
+        Figure(f"{mode}: {moment}, hello world", hello, "s", note=note(HELLO)),
+        Figure(f"{mode}: start-up, our app / hello world", ours / hello, "x", Target("<=", TARGET_RATIO)),
+        Figure(f"{mode}: delay from starting the uploader", 1000 * (ours - untracked), "ms",
+               note=f"our app tracking on - off, medians; off: {untracked:.2f} s"),
+    ]
+
+
+def _skipped(mode: str, why: str) -> list[Figure]:
+    return [Figure(f"{mode}: start-up, our app / hello world", None, "x", Target("<=", TARGET_RATIO),
+                   note=f"skipped: {why}")]
