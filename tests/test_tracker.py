@@ -136,3 +136,30 @@ def test_uploader_outlives_stray_sigterm_and_sigint(data_dir: Path) -> None:
         assert wait_for(lambda: tracker.get_stats()["received"] == 1)
         assert tracker.get_stats()["uploader_pid"] == pid and tracker.get_stats()["uploader_restarts"] == 0
     assert count(settings.store_path, "clickstream") == 1
+
+
+def test_every_click_accepted_while_another_thread_shuts_down_is_stored(data_dir: Path) -> None:
+    """track_event takes no lock: a click racing the shutdown is either refused (False) or stored."""
+    import threading
+
+    settings = local_settings(data_dir)
+    tracker = ClickstreamTracker(settings).start()
+    accepted: list[list[int]] = [[] for _ in range(3)]
+
+    def click(mine: list[int], offset: int) -> None:
+        i = offset
+        while tracker.track_event("button_click", "fire_button", {"i": i}):  # False once shut down
+            mine.append(i)
+            i += 3
+
+    threads = [threading.Thread(target=click, args=(mine, k)) for k, mine in enumerate(accepted)]
+    for thread in threads:
+        thread.start()
+    assert wait_for(lambda: all(len(mine) > 1000 for mine in accepted))
+    tracker.shutdown()
+    for thread in threads:
+        thread.join(10)
+    stored = {json.loads(m)["i"] for (m,) in query(settings.store_path, "SELECT metadata FROM clickstream")}
+    wanted = {i for mine in accepted for i in mine}
+    assert len(wanted) > 3000 and wanted <= stored
+    assert tracker.get_stats()["dropped"] >= 1  # the refused ones are counted

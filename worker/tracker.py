@@ -1,10 +1,10 @@
 """ClickstreamTracker: the UI-side handle. It starts the uploader process and feeds it events.
 
 track_event() only captures the click (time, session, type, component, a snapshot of the metadata)
-and appends it to a list; a sender thread builds the events (ids, timestamps, JSON) and hands them to
-the queue in messages of at most MESSAGE_EVENTS events, so that work, pickling and pipe writes are
-paid per batch and off the UI thread, and no single message is big enough to stall anyone (or to
-be cut in half by a dying app).
+and appends it to a deque, without a lock; a sender thread builds the events (ids, timestamps,
+JSON) and hands them to the queue in messages of at most MESSAGE_EVENTS events, so that work,
+pickling and pipe writes are paid per batch and off the UI thread, and no single message is big
+enough to stall anyone (or to be cut in half by a dying app).
 
 Hand-off: every accepted event gets a sequence number and stays in an in-memory buffer until the
 uploader reports that it has committed that number to the spool. If the uploader dies, or stops
@@ -104,7 +104,7 @@ class ClickstreamTracker:
         self._capacity = capacity
         self._ctx = multiprocessing.get_context("spawn")
         # Re-entrant: the SIGTERM/SIGINT handler runs shutdown on the main thread, possibly while
-        # that thread is inside track_event() or get_stats() holding the lock.
+        # that thread is inside get_stats() holding the lock. (track_event() takes no lock.)
         self._lock = threading.RLock()
         self._unacked: collections.deque[EventsBatch] = collections.deque()  # sent, not acknowledged
         self._unacked_count = 0  # events in those batches
@@ -224,7 +224,9 @@ class ClickstreamTracker:
             self._overflow.append(captured)
         else:
             return self._drop(1, "buffer and overflow full")
-        if not self._wake_sender.is_set():  # later clicks ride on the same wake-up
+        if self._closed:  # shut down since the check above: its last spool may have missed this one
+            self._spool_leftovers()
+        elif not self._wake_sender.is_set():  # later clicks ride on the same wake-up
             self._wake_sender.set()
         return True
 
