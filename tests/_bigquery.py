@@ -7,10 +7,12 @@ import queue
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from shared.event import Event, EventFactory
 from shared.settings import Settings
 from worker.messages import EventsBatch, Stop
-from worker.sinks import Delivery, Sink
+from worker.sinks import Delivery, Sink, make_sink
 from worker.store import Store
 from worker.uploader import Uploader, assemble
 
@@ -81,6 +83,19 @@ def spooled(settings: Settings, events: list[Event]) -> Store:
     store = Store(settings.store_path)
     store.add(events)
     return store
+
+
+def died_sending(settings: Settings, monkeypatch: pytest.MonkeyPatch, owner: type, step: str,
+                 events: list[Event]) -> tuple[Store, Sink]:
+    """The events spooled and a sink's send of them dying at `owner.step`, as a killed uploader
+    would; the patch is undone. Returns the store and that sink."""
+    store = spooled(settings, events)
+    sink = make_sink(settings)
+    monkeypatch.setattr(owner, step, crash)
+    with pytest.raises(Crash):
+        sink.send(store.next_batch(sink.max_batch), 5.0)
+    monkeypatch.undo()
+    return store, sink
 
 
 def send_next(sink: Sink, store: Store, timeout: float = 5.0) -> Delivery:

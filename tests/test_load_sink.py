@@ -21,7 +21,7 @@ from worker.sinks.ledger import Ledger
 from worker.sinks.load_job import LoadJobSink
 from worker.store import SinkStateStore
 
-from _bigquery import Crash, clicks, crash, method_settings, numbers_in, send_next, spooled
+from _bigquery import clicks, died_sending, method_settings, numbers_in, send_next, spooled
 from _emulator import Emulator, free_port
 
 pytestmark = pytest.mark.emulator
@@ -45,12 +45,8 @@ def recorded_job(settings: Settings) -> str:
 def test_a_job_whose_answer_was_lost_is_looked_up_not_loaded_again(
         bq_client: Any, table_id: str, settings: Settings, monkeypatch: pytest.MonkeyPatch,
         caplog: pytest.LogCaptureFixture) -> None:
-    store = spooled(settings, clicks(20))
-    first = make_sink(settings)
-    monkeypatch.setattr(Ledger, "landed", crash)  # the job succeeded; we die before noting it
-    with pytest.raises(Crash):
-        first.send(store.next_batch(first.max_batch), 5.0)
-    monkeypatch.undo()
+    # the job succeeded; we die before noting it
+    store, _ = died_sending(settings, monkeypatch, Ledger, "landed", clicks(20))
     assert numbers_in(bq_client, table_id) == list(range(20))
     store.add(clicks(5, start=20))  # newer events wait behind the recorded batch
     caplog.set_level(logging.INFO, logger="worker.sinks.load_job")
@@ -64,12 +60,8 @@ def test_a_job_whose_answer_was_lost_is_looked_up_not_loaded_again(
 
 def test_a_batch_recorded_but_never_submitted_is_loaded_under_its_job_id(
         bq_client: Any, table_id: str, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
-    store = spooled(settings, clicks(20))
-    first = make_sink(settings)
-    monkeypatch.setattr(LoadJobSink, "_submit", crash)  # recorded, then dead before the upload
-    with pytest.raises(Crash):
-        first.send(store.next_batch(first.max_batch), 5.0)
-    monkeypatch.undo()
+    # recorded, then dead before the upload
+    store, _ = died_sending(settings, monkeypatch, LoadJobSink, "_submit", clicks(20))
     job_id = recorded_job(settings)
     store.add(clicks(5, start=20))
     second = make_sink(settings)
@@ -82,12 +74,7 @@ def test_a_batch_recorded_but_never_submitted_is_loaded_under_its_job_id(
 
 def test_a_resubmitted_job_id_answers_409_and_is_settled_from_the_job(
         bq_client: Any, table_id: str, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
-    store = spooled(settings, clicks(20))
-    first = make_sink(settings)
-    monkeypatch.setattr(Ledger, "landed", crash)
-    with pytest.raises(Crash):
-        first.send(store.next_batch(first.max_batch), 5.0)
-    monkeypatch.undo()
+    store, _ = died_sending(settings, monkeypatch, Ledger, "landed", clicks(20))
     lookups: list[str] = []
     original = LoadJobSink._lookup
 

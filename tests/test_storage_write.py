@@ -23,7 +23,15 @@ from worker.sinks.append_rows import AppendRowsConnection
 from worker.sinks.ledger import Ledger
 from worker.store import SinkStateStore
 
-from _bigquery import Crash, clicks, crash, method_settings, numbers_in, send_next, spooled, table_rows
+from _bigquery import (
+    clicks,
+    died_sending,
+    method_settings,
+    numbers_in,
+    send_next,
+    spooled,
+    table_rows,
+)
 from _emulator import Emulator, free_port
 
 pytestmark = pytest.mark.emulator
@@ -47,12 +55,8 @@ def stream_state(settings: Settings) -> dict[str, str]:
 def test_a_batch_whose_answer_was_lost_is_resent_at_its_offset_and_lands_once(
         bq_client: Any, table_id: str, settings: Settings, monkeypatch: pytest.MonkeyPatch,
         caplog: pytest.LogCaptureFixture) -> None:
-    store = spooled(settings, clicks(20))
-    first = make_sink(settings)
-    monkeypatch.setattr(Ledger, "landed", crash)  # BigQuery wrote the rows; we die before noting it
-    with pytest.raises(Crash):
-        first.send(store.next_batch(first.max_batch), 5.0)
-    monkeypatch.undo()
+    # BigQuery wrote the rows; we die before noting it
+    store, _ = died_sending(settings, monkeypatch, Ledger, "landed", clicks(20))
     assert numbers_in(bq_client, table_id) == list(range(20))
     caplog.set_level(logging.INFO, logger="worker.sinks.storage_write")
     second = make_sink(settings)  # the next uploader
@@ -67,12 +71,8 @@ def test_a_batch_whose_answer_was_lost_is_resent_at_its_offset_and_lands_once(
 
 def test_a_batch_recorded_but_never_sent_is_sent_at_its_offset(
         bq_client: Any, table_id: str, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
-    store = spooled(settings, clicks(20))
-    first = make_sink(settings)
-    monkeypatch.setattr(AppendRowsConnection, "append", crash)  # recorded, then dead before sending
-    with pytest.raises(Crash):
-        first.send(store.next_batch(first.max_batch), 5.0)
-    monkeypatch.undo()
+    # recorded, then dead before sending
+    store, _ = died_sending(settings, monkeypatch, AppendRowsConnection, "append", clicks(20))
     assert table_rows(bq_client, table_id) == []
     store.add(clicks(5, start=20))  # newer events wait behind the recorded batch
     second = make_sink(settings)
