@@ -209,6 +209,23 @@ def test_user_clips_are_converted_to_the_common_format(user_dir: Path) -> None:
     assert np.max(np.abs(error)) < 0.02  # 8-bit quantization plus linear interpolation
 
 
+
+@pytest.mark.parametrize("rate", [11025, 16000, 44100])  # the 2x path, the general one, every 2nd
+@pytest.mark.parametrize("width", [1, 2])
+def test_clips_are_interpolated_linearly_at_every_rate(tmp_path: Path, rate: int, width: int) -> None:
+    noise = np.random.default_rng(rate + width).uniform(-1, 1, int(0.2 * rate))
+    noise[0] = noise[-1] = 0.9  # loud at both ends: trimming keeps every sample
+    write_wav(tmp_path / "vox" / "five.wav", noise, rate, width)
+    decoded = samples_of(SoundPack(user_sound_dir=tmp_path).sentence_wav(["five"])).astype(int)
+    if width == 1:  # unsigned 8-bit, centred on 128, becomes the high byte of a 16-bit sample
+        source = (np.round(noise * 127 + 128).astype(int) - 128) * 256
+    else:
+        source = np.round(noise * 32767).astype(int)
+    step = rate / OUTPUT_RATE
+    positions = np.arange(int(len(source) / step)) * step
+    expected = np.interp(positions, np.arange(len(source)), source)
+    assert len(decoded) == len(expected)
+    assert np.max(np.abs(decoded - expected)) <= 1  # truncated to whole samples
 def test_a_missing_user_folder_means_our_sounds(tmp_path: Path, caplog) -> None:
     with caplog.at_level(logging.WARNING):
         pack = SoundPack(user_sound_dir=tmp_path / "nope")
