@@ -7,13 +7,15 @@ the store is the session view's job (ui.app_session).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import flet as ft
-import flet_charts as fch
 
 from ui.screen import AMBER, AMBER_DIM, BLACK, Isolated, panel_column, screen_button
 from ui.stats_data import ChartData
+
+if TYPE_CHECKING:  # imported by the first chart: a fifth of what our modules take to import
+    import flet_charts as fch
 
 CHART_HEIGHT = 150
 GRID = "#3A2A0A"  # grid lines a shade above black: visible, never louder than the bars
@@ -79,6 +81,8 @@ def _section(chart: ChartData) -> ft.Control:
 
 
 def _bar_chart(chart: ChartData) -> fch.BarChart:
+    import flet_charts as fch
+
     many = len(chart.bars) > 12  # 24 hours: thin bars side by side
     groups = [fch.BarChartGroup(x=index, rods=[fch.BarChartRod(
         to_y=bar.value, width=8 if many else 22, color=AMBER, border_radius=2,
