@@ -11,12 +11,14 @@ order.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 
@@ -38,6 +40,7 @@ from bench.browser import (
 )
 from shared.timefmt import TimeInputError, normalize_time_input, parse_time_input
 from ui.limits import EVENT_BURST, EVENT_RATE
+from ui.preferences_web import KEY as PREFERENCES_KEY
 from ui.session import APP_TITLE
 from ui.soundpack import SoundPack
 from ui.startup import app_version
@@ -693,6 +696,12 @@ def choose(page, dropdown: str, option: str) -> None:
     button(page, option).click()
 
 
+def stored_preferences(page) -> dict:
+    """What the tab's browser keeps for the app (Flutter's web storage: a JSON string, kept as JSON)."""
+    kept = page.evaluate("key => localStorage.getItem(key)", f"flutter.{PREFERENCES_KEY}")
+    return json.loads(json.loads(kept)) if kept else {}
+
+
 def set_setting(page, label: str, text: str) -> None:
     """Types a Pomodoro setting and commits it with Enter, as a user would. (The field's
     accessibility value lags what it shows: the test looks at the display instead.)"""
@@ -778,3 +787,19 @@ def test_preferences_stay_in_their_browser_and_never_reach_another(server: WebSe
     stranger = open_app(other_context, server.url)  # another visitor: the defaults
     expect(display(stranger)).to_have_text("00:25:00")
     expect(stranger.get_by_label(TIME_FIELD)).to_be_visible()  # Countdown, the default mode
+
+
+def test_a_tab_loads_ahead_the_sounds_of_the_weapon_it_shows(server: WebServer, context) -> None:
+    """The first clicks' players are made once the tab's page is up (and its preferences read), for
+    the weapon it shows: the one this browser chose before, not the default."""
+    page = open_app(context, server.url)
+    choose(page, "Weapon", "AWP")
+    assert wait_for(lambda: stored_preferences(page).get("weapon") == "awp")
+    fetched: list[str] = []
+    again = context.new_page()
+    again.on("request", lambda request: fetched.append(urlparse(request.url).path))
+    again.goto(server.url)
+    wait_loaded(again)
+    ahead = {"/sounds/ui/start.wav", "/sounds/weapons/awp/shot1.wav", "/sounds/weapons/awp/deploy.wav"}
+    assert wait_for(lambda: ahead <= set(fetched)), sorted(path for path in fetched if "sounds" in path)
+    assert not [path for path in fetched if "/weapons/glock18/" in path]

@@ -156,10 +156,16 @@ def _web_main(tracker: ClickstreamTracker, pack: SoundPack, sessions: _Sessions,
         # The server first sees a tab when its page opens here: its start-up counts from now.
         opened_at = time.monotonic()
         stored = BrowserPreferences()  # this visitor's browser's own, never the server's
-        setup = _setup(new_session_id(), experiments, opened_at, stored.save, stored.load)
+
+        async def load_preferences() -> Preferences:
+            # The tab's first answer: its page is up, so the sounds' players no longer delay it.
+            preferences = await stored.load()
+            sounds.load_ahead(preferences.weapon or variant.default_weapon)  # the weapon it shows
+            return preferences
+
+        setup = _setup(new_session_id(), experiments, opened_at, stored.save, load_preferences)
         variant = setup.variant
-        sounds = BrowserAudio(page, bank, variant.default_weapon, variant.ending_sound,
-                              variant.announcer_speed)
+        sounds = BrowserAudio(page, bank, variant.ending_sound, variant.announcer_speed)
         view = _session_view(page, tracker, setup, sounds, backgrounds, sessions, grace,
                              own_stats=not stats_all)
         sounds.on_error = _reporter(view.session)

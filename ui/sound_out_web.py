@@ -3,7 +3,9 @@
 `WebSoundBank` is made once per server process: it resolves every sound to what the browser can
 load (an asset URL, or the file's bytes for a user's own sound folder) and joins the spoken
 countdown. `BrowserAudio` is one per tab: it keeps one flet-audio player per sound, so repeated
-clicks replay buffered audio, and a fresh player for each spoken sentence.
+clicks replay buffered audio, and a fresh player for each spoken sentence. The players the first
+clicks need are made by `load_ahead()`, which the app calls once the tab's first page is up: made
+with the page, they would reach the browser before it and delay it (each is a Web Audio context).
 
 After a reconnect the browser's players are not the ones we had (a reloaded tab made new ones; a
 tab whose socket dropped keeps players that no longer answer: measured with flet 1.0.5), so
@@ -87,11 +89,11 @@ class BrowserAudio:
     play() on a source still loading is silently lost in the browser.
     """
 
-    def __init__(self, page: ft.Page, bank: WebSoundBank, weapon: str, ending: str | None = None,
+    def __init__(self, page: ft.Page, bank: WebSoundBank, ending: str | None = None,
                  speed: float = NORMAL_SPEED) -> None:
         self._page = page
         self._bank = bank
-        self._weapon = weapon  # whose sounds are loaded ahead
+        self._weapon: str | None = None  # whose sounds are loaded ahead; None: none yet
         self._endings = bank.endings.get(ending) or bank.endings[None]  # the variant's, or all
         self._speed = speed  # the announcer's (ui.speed)
         self._volume = 1.0
@@ -107,6 +109,10 @@ class BrowserAudio:
         self.on_error: Callable[[BaseException, str], None] | None = None  # (error, where)
         # (sound, milliseconds from request to the browser playing it, what else was measured)
         self.on_played: Callable[[str, float, dict[str, float]], None] | None = None
+
+    def load_ahead(self, weapon: str) -> None:
+        """Players for the effects and `weapon`'s sounds, so the next clicks sound at once."""
+        self._weapon = weapon
         self._load_ahead()
 
     def reconnected(self) -> None:
@@ -144,8 +150,12 @@ class BrowserAudio:
         self._speak(self._bank.countdown(start, self._speed), "countdown")
 
     def set_volume(self, volume: float) -> None:
-        """0..1 for every player, those playing too; 0 also stops the speech (and mutes all)."""
-        self._volume = min(max(volume, 0.0), 1.0)
+        """0..1 for every player, those playing too; 0 also stops the speech (and mutes all). The
+        same volume again sends nothing (a tab's stored preferences set it as it opens)."""
+        volume = min(max(volume, 0.0), 1.0)
+        if volume == self._volume:
+            return
+        self._volume = volume
         if not self._volume:
             self.stop_speech()
         for player in self._players.values():
@@ -169,7 +179,8 @@ class BrowserAudio:
     # ---- internals ---------------------------------------------------------------------------
 
     def _load_ahead(self) -> None:
-        """Players for the effects and the weapon's sounds now, so the first clicks sound at once."""
+        if self._weapon is None or self._closed:
+            return
         bank = self._bank
         for sound in [*bank.effects.values(), *bank.shots.get(self._weapon, []),
                       *bank.deploys.get(self._weapon, [])]:
