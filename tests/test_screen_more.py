@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from ui.keys import SHORTCUT_HELP
 from ui.screen_more import build_more
 from ui.session import Background, SessionState, View
 
@@ -42,3 +43,18 @@ def test_mute_volume_compact_and_help_follow_the_state() -> None:
     assert (more.mute.content, more.volume.value) == ("Unmute", 0.35)
     assert not more.sound_row.visible and more.compact.content == "Full view"
     assert more.help.visible and more.switches["auto_start_focus"].value is True
+
+
+def test_the_pomodoro_numbers_and_the_shortcut_list_join_the_page_when_first_shown() -> None:
+    more = build_more(NoActions(), IDLE)
+    assert more.settings.controls == [] and more.help.controls == []  # the first page is smaller
+    typed = dataclasses.replace(IDLE, cycle_inputs=("00:50:00", "00:05:00", "00:15:00", "4"))
+    assert more.show(typed, IDLE) == []  # fields off the page: nothing to send for them yet
+    shown = dataclasses.replace(typed, mode="pomodoro", help_shown=True)
+    changed = more.show(shown, typed)
+    assert more.settings.controls == more.settings_rows and more.settings in changed
+    assert more.fields["focus"].value == "00:50:00"  # sent with the rows as they join the page
+    assert len(more.help.controls) == len(SHORTCUT_HELP) and more.help in changed
+    hidden = dataclasses.replace(shown, mode="countdown", help_shown=False)
+    more.show(hidden, shown)
+    assert more.settings.controls == more.settings_rows  # kept: shown again, nothing is rebuilt

@@ -118,14 +118,13 @@ class SessionView:
         self._shown = session.state
         self.more: MoreControls = build_more(self, self._shown)
         self.screen: Screen = build_screen(self, self._shown, self.more.root)
-        scope = "This tab's events" if own_stats else "All events in the local store"
-        self.stats: StatsScreen = build_stats_screen(self, scope)
+        self._stats: StatsScreen | None = None  # built when first shown: a smaller first page
 
     def open(self) -> None:
         """Shows the screen, tracks app_start and starts the ticker."""
         self.page.title = self._shown.title
         self.page.on_keyboard_event = self.on_key  # before the page is sent: it goes with it
-        self.page.add(self.screen.root, self.stats.root)
+        self.page.add(self.screen.root)
         self.session.open(startup_ms=elapsed_ms(self._opened_at))
         self.page.run_task(self._run_ticker)
         if self._load_preferences is not None:
@@ -135,6 +134,14 @@ class SessionView:
         """Ends the session (see TimerSession.close) and stops its ticker."""
         self.session.close(reason)
         self._wake.set()
+
+    def _stats_screen(self) -> StatsScreen:
+        """The Stats screen, added to the page (hidden) the first time it is asked for."""
+        if self._stats is None:
+            scope = "This tab's events" if self._own_stats else "All events in the local store"
+            self._stats = build_stats_screen(self, scope)
+            self.page.add(self._stats.root)
+        return self._stats
 
     def disconnected(self) -> None:
         self._online = False
@@ -287,6 +294,7 @@ class SessionView:
 
     @guarded("stats_button")
     async def on_show_stats(self, e: Any) -> None:
+        self._stats_screen()  # on the page before the view switches to it
         self.session.show_stats()
         self._changed()  # switch now: the report comes a moment later
         await self._read_stats()
@@ -318,9 +326,9 @@ class SessionView:
         if state == self._shown:
             return []
         changed = self.screen.show(state, self._shown) + self.more.show(state, self._shown)
-        if state.view != self._shown.view:
-            self.stats.root.visible = state.view is View.STATS
-            changed.append(self.stats.root)
+        if state.view != self._shown.view and self._stats is not None:
+            self._stats.root.visible = state.view is View.STATS
+            changed.append(self._stats.root)
         if state.title != self._shown.title:
             self.page.title = state.title
             changed.insert(0, self.page)
@@ -370,8 +378,9 @@ class SessionView:
         if self._reading_stats:
             return  # a click that raced the Refresh button's disabling: one read is on its way
         self._reading_stats = True
-        self.stats.show_loading()
-        self._send(self.stats.parts)
+        stats = self._stats_screen()
+        stats.show_loading()
+        self._send(stats.parts)
         started = time.perf_counter()
         session_id = self.session.session_id if self._own_stats else None
         try:
@@ -383,12 +392,12 @@ class SessionView:
             log.warning("stats: cannot read %s: %s", self._store_path, error)
             self.session.report_error("stats_view", "stats.read", error)
             # No path or reason on screen: a web visitor has no business with the server's files.
-            self.stats.show_error("Cannot read the local store right now; try Refresh later.")
+            stats.show_error("Cannot read the local store right now; try Refresh later.")
         else:
-            self.stats.show_charts(charts, datetime.now(UTC).strftime("%H:%M:%S"))
+            stats.show_charts(charts, datetime.now(UTC).strftime("%H:%M:%S"))
         finally:
             self._reading_stats = False
-        self._send(self.stats.parts)
+        self._send(stats.parts)
         log.debug("stats of session %s shown (store read in %.0f ms)", self.session.session_id,
                   (time.perf_counter() - started) * 1000)
 

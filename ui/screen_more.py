@@ -55,6 +55,8 @@ class MoreControls:
     compact: ft.Button
     help: ft.Column
     sound_row: ft.Row  # hidden in the compact mode, with the mode row
+    # The settings' rows and the shortcut list join the page when first shown: a smaller first page.
+    settings_rows: list[ft.Control]
 
     def show(self, state: SessionState, before: SessionState | None = None) -> list[ft.Control]:
         changed: list[ft.Control] = []
@@ -68,16 +70,19 @@ class MoreControls:
             self.counter.value = state.counter
             self.counter.visible = self.skip.visible = pomodoro
             self.settings.visible = pomodoro and not state.compact
+            if self.settings.visible and not self.settings.controls:
+                self.settings.controls = self.settings_rows
             changed += [self.mode, self.counter, self.skip, self.settings]
+        on_page = bool(self.settings.controls)  # else they are sent as they join it
         if differs("cycle_inputs", "cycle_errors"):
             for field, text, error in zip(self.fields.values(), state.cycle_inputs,
                                                   state.cycle_errors, strict=True):
                 field.value, field.error = text, error
-                changed.append(field)
+                changed += [field] if on_page else []
         if differs("auto_start_breaks", "auto_start_focus"):
             for name, switch in self.switches.items():
                 switch.value = getattr(state, name)
-                changed.append(switch)
+                changed += [switch] if on_page else []
         if differs("muted"):
             self.mute.content = "Unmute" if state.muted else "Mute"
             self.mute.icon = ft.Icons.VOLUME_OFF if state.muted else ft.Icons.VOLUME_UP
@@ -91,6 +96,9 @@ class MoreControls:
             changed += [self.compact, self.sound_row, self.mode]
         if differs("help_shown"):
             self.help.visible = state.help_shown
+            if state.help_shown and not self.help.controls:
+                self.help.controls = [ft.Text(f"{keys}: {what}", color=AMBER_DIM, size=12)
+                                      for keys, what in SHORTCUT_HELP]
             changed.append(self.help)
         return list(dict.fromkeys(changed))
 
@@ -111,8 +119,9 @@ def build_more(actions: MoreActions, state: SessionState) -> MoreControls:
                                 on_change=actions.on_auto_start_change)
                 for name in AUTO_START_SETTINGS}
     names: list[ft.Control] = list(fields.values())
-    settings = ft.Column([ft.Row(names[:2]), ft.Row(names[2:]), ft.Row(list(switches.values()), wrap=True)],
-                         spacing=10)
+    settings_rows: list[ft.Control] = [ft.Row(names[:2]), ft.Row(names[2:]),
+                                       ft.Row(list(switches.values()), wrap=True)]
+    settings = ft.Column(spacing=10)
     mute = screen_button("Mute", ft.Icons.VOLUME_UP, actions.on_mute)
     # Cupertino's slider: Material's puts a page-sized node into Flutter web's accessibility tree
     # (for its value indicator) that takes every tap meant for the controls under it.
@@ -120,15 +129,14 @@ def build_more(actions: MoreActions, state: SessionState) -> MoreControls:
                                 on_change=actions.on_volume_change,
                                 on_change_end=actions.on_volume_change_end)
     compact = screen_button("Compact", ft.Icons.PICTURE_IN_PICTURE_ALT, actions.on_compact)
-    help_list = ft.Column([ft.Text(f"{keys}: {what}", color=AMBER_DIM, size=12)
-                           for keys, what in SHORTCUT_HELP], spacing=2)
+    help_list = ft.Column(spacing=2)
     sound_row = ft.Row([mute, volume, screen_button("Shortcuts", ft.Icons.KEYBOARD, actions.on_help)])
     root = ft.Column([counter, ft.Row([mode, skip]), settings, sound_row,
                       ft.Row([compact], alignment=ft.MainAxisAlignment.CENTER), help_list],
                      spacing=14, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
     more = MoreControls(root=root, counter=counter, mode=mode, skip=skip, settings=settings,
                         fields=fields, switches=switches, mute=mute, volume=volume, compact=compact,
-                        help=help_list, sound_row=sound_row)
+                        help=help_list, sound_row=sound_row, settings_rows=settings_rows)
     more.show(state)
     return more
 
