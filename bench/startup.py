@@ -3,7 +3,9 @@
 Method. Each start is a fresh `python -m <module>` (ours: `ui`), its store in a fresh temporary
 folder, timed from time.monotonic() just before Popen:
 - web: `--web --port P`. Headless Chromium is launched, and the tab opened, before the server
-  starts, so the browser's own start-up is not counted: the figure is the server's. The URL is
+  starts, so the browser's own start-up is not counted: the figure is the server's. A new tab
+  keeps both cores busy for about half a second (its renderer starting, the last one's ending), so
+  every start, in both modes, waits for a quiet machine first (QUIET). The URL is
   polled until it answers, then the tab loads it (a fresh browser context: a first visit, nothing
   cached); the figure ends when the page's main button (ours: Start) is clickable, i.e. Playwright's
   trial click finds it visible, stable and enabled. The time the server first answered is in the
@@ -72,6 +74,9 @@ TARGET_RATIO = 1.3
 START_TIMEOUT = 40.0  # seconds a start may take before the comparison gives up
 POLL = 0.01  # seconds between looks: well below the differences we measure
 SCREEN = "1920x1080x24"  # room for a window of Flet's default size (1280x720)
+# A start waits until the machine's CPUs were this busy or less (in cores) over QUIET_WINDOW, for at
+# most QUIET_TIMEOUT seconds: other work on this shared machine must not stop the bench.
+QUIET, QUIET_WINDOW, QUIET_TIMEOUT = 0.2, 0.1, 5.0
 Result = TypeVar("Result")
 
 
@@ -130,6 +135,7 @@ def _web_start(chromium: Any, app: App, env: dict[str, str], folder: Path) -> St
         page = context.new_page()
         port = closed_port()
         url = f"http://127.0.0.1:{port}/"
+        _wait_quiet()
         started = time.monotonic()
         with _process(app, [sys.executable, "-m", app.module, "--web", "--port", str(port)], env,
                       folder) as process:
@@ -182,6 +188,7 @@ def _desktop_start(x: Any, python: Path, app: App, env: dict[str, str], folder: 
         window = desktop.find_window(x, app.title)
         return window if window and window.get_attributes().map_state == X.IsViewable else None
 
+    _wait_quiet()
     started = time.monotonic()
     with _process(app, [str(python), "-m", app.module], env, folder) as process:
         window = _wait(mapped, process, f"{app.name}'s window")
@@ -244,6 +251,27 @@ def _wait(check: Callable[[], Result], process: subprocess.Popen[bytes] | None, 
             raise RuntimeError(f"no {what} within {START_TIMEOUT:.0f} s")
         time.sleep(POLL)
     return result
+
+
+def _wait_quiet() -> None:
+    """Returns once the machine's CPUs were at most QUIET cores busy over a QUIET_WINDOW (/proc/stat),
+    or after QUIET_TIMEOUT seconds."""
+    deadline = time.monotonic() + QUIET_TIMEOUT
+    before = _cpu_ticks()
+    while time.monotonic() < deadline:
+        time.sleep(QUIET_WINDOW)
+        now = _cpu_ticks()
+        busy, total = now[0] - before[0], now[1] - before[1]
+        if total and busy / total * (os.cpu_count() or 1) <= QUIET:
+            return
+        before = now
+    log.warning("the machine stayed busy: a start-up begins anyway")
+
+
+def _cpu_ticks() -> tuple[int, int]:
+    """(busy, all) clock ticks of all CPUs since boot: idle and iowait are not busy."""
+    ticks = [int(field) for field in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return sum(ticks) - ticks[3] - ticks[4], sum(ticks)
 
 
 def _rounds(runs: int, start: Callable[[App], Start]) -> dict[str, list[Start]]:
