@@ -9,16 +9,18 @@ desktop window is its owner's: its Stats show the whole store, which is the desk
 server keeps a separate default store, see ui.__main__).
 
 Start-up (measured by bench/startup.py). The desktop window's client starts at once: the session's
-modules (its screens, Stats with Flet's charts) are imported on a start-up thread while the client
-starts, and the sounds decode once the window is shown (a click before that is silent). The web
-server makes all of that before it listens: there a start-up thread would share the interpreter
-with the serving of Flet's web client to the first browser, which made the first page slower.
+modules are imported on a start-up thread while the client starts, and the sounds decode once the
+window is shown (a click before that is silent). The web server answers first and makes what the
+sessions need on its own event loop whenever that has nothing else to do (ui.web_parts), while the
+first browser loads Flet's client: a start-up thread would share the interpreter with the serving
+of that client (12 MB), which made the first page slower.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import math
 import os
@@ -39,6 +41,7 @@ from ui.soundpack import ASSETS_DIR, SoundPack
 from ui.startup import PROCESS_STARTED
 from ui.timer import COUNTDOWN_SECONDS
 from ui.variant import AppVariant
+from ui.web_parts import PartsMaker, WebParts
 from worker import ClickstreamTracker
 
 if TYPE_CHECKING:  # imported when needed: the desktop imports them on its start-up thread
@@ -46,6 +49,7 @@ if TYPE_CHECKING:  # imported when needed: the desktop imports them on its start
     from ui.audio import AudioPlayer
     from ui.session import Background, TimerSession
     from ui.sound_out import SoundOut
+    from ui.sound_out_web import BrowserAudio
 
 log = logging.getLogger(__name__)
 
@@ -83,9 +87,8 @@ def run_app(tracker: ClickstreamTracker, web: bool, host: str | None = None, por
         # Flet forgets a disconnected page after FLET_SESSION_TIMEOUT (default an hour): as soon
         # as our session has ended, so a closed tab holds no memory for long.
         os.environ.setdefault("FLET_SESSION_TIMEOUT", str(math.ceil(grace)))
-        ft.run(_web_main(tracker, pack, sessions, grace, stats_all, experiments),
-               view=ft.AppView.WEB_BROWSER, host=host, port=port, assets_dir=str(ASSETS_DIR),
-               no_cdn=True)
+        asyncio.run(_serve_web(_web_main(tracker, maker := PartsMaker(pack), sessions, grace, stats_all,
+                                         experiments), maker, host, port))
     else:
         ft.run(_desktop_main(tracker, pack, sessions, experiments), assets_dir=str(ASSETS_DIR))
     for view in list(sessions.live):  # still open (a tab in its grace, or Flet ended it unasked)
@@ -98,10 +101,10 @@ def run_app(tracker: ClickstreamTracker, web: bool, host: str | None = None, por
 
 def _backgrounds(pack: SoundPack) -> list[Background]:
     """The backgrounds, once the session's modules are imported (what takes the time)."""
-    import ui.app_session  # noqa: F401  # the session and its screens, Stats and charts included
+    import ui.app_session  # noqa: F401  # the session and its screens
     from ui.session import Background
 
-    return [Background(name, url) for name, path in pack.backgrounds() if (url := pack.asset_url(path))]
+    return Background.all_of(pack)
 
 
 @dataclass(frozen=True)
@@ -141,20 +144,23 @@ def _session_view(page: ft.Page, tracker: ClickstreamTracker, setup: _SessionSet
     return view
 
 
-def _web_main(tracker: ClickstreamTracker, pack: SoundPack, sessions: _Sessions, grace: float,
+async def _serve_web(main: PageMain, maker: PartsMaker, host: str | None, port: int) -> None:
+    """Flet's web server (what ft.run runs), with the sessions' parts made on its event loop."""
+    making = asyncio.get_running_loop().create_task(maker.make())
+    try:
+        await ft.run_async(main, view=ft.AppView.WEB_BROWSER, host=host, port=port,
+                           assets_dir=str(ASSETS_DIR), no_cdn=True)
+    finally:
+        making.cancel()
+
+
+def _web_main(tracker: ClickstreamTracker, maker: PartsMaker, sessions: _Sessions, grace: float,
               stats_all: bool, experiments: tuple[Experiment, ...]) -> PageMain:
-    # Imported here: the desktop app never loads flet-audio (0.82.2 desktop runs have none).
-    from ui.preferences_web import BrowserPreferences
-    from ui.screen import apply_theme
-    from ui.sound_out_web import BrowserAudio, WebSoundBank
-    from ui.web_tab import WebTab
+    def start(page: ft.Page, opened_at: float, parts: WebParts) -> tuple[SessionView, BrowserAudio]:
+        # Imported by the parts maker by now; never by the desktop app (0.82.2 has no flet-audio).
+        from ui.preferences_web import BrowserPreferences
+        from ui.sound_out_web import BrowserAudio
 
-    backgrounds = _backgrounds(pack)
-    bank = WebSoundBank(pack)  # decodes every announcer word
-
-    def start(page: ft.Page) -> tuple[SessionView, BrowserAudio]:
-        # The server first sees a tab when its page opens here: its start-up counts from now.
-        opened_at = time.monotonic()
         stored = BrowserPreferences()  # this visitor's browser's own, never the server's
 
         async def load_preferences() -> Preferences:
@@ -165,8 +171,8 @@ def _web_main(tracker: ClickstreamTracker, pack: SoundPack, sessions: _Sessions,
 
         setup = _setup(new_session_id(), experiments, opened_at, stored.save, load_preferences)
         variant = setup.variant
-        sounds = BrowserAudio(page, bank, variant.ending_sound, variant.announcer_speed)
-        view = _session_view(page, tracker, setup, sounds, backgrounds, sessions, grace,
+        sounds = BrowserAudio(page, parts.bank, variant.ending_sound, variant.announcer_speed)
+        view = _session_view(page, tracker, setup, sounds, parts.backgrounds, sessions, grace,
                              own_stats=not stats_all)
         sounds.on_error = _reporter(view.session)
         sounds.on_played = view.session.sound_played
@@ -174,8 +180,14 @@ def _web_main(tracker: ClickstreamTracker, pack: SoundPack, sessions: _Sessions,
         return view, sounds
 
     async def main(page: ft.Page) -> None:
+        from ui.screen import apply_theme
+        from ui.web_tab import WebTab
+
+        # The server first sees a tab when its page opens here: its start-up counts from now.
+        opened_at = time.monotonic()
+        parts = await maker.parts()
         apply_theme(page)
-        WebTab(page, start)
+        WebTab(page, functools.partial(start, parts=parts), opened_at)
 
     return main
 

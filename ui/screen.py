@@ -132,13 +132,16 @@ class Screen:
 
 
 def apply_theme(page: ft.Page) -> None:
+    # Always dark, so the dark theme is the only one the client needs (and is sent).
     page.theme_mode = ft.ThemeMode.DARK
     page.bgcolor = BLACK
     page.padding = 0
-    scheme = ft.ColorScheme(primary=AMBER, on_primary=BLACK, secondary=AMBER, surface=BLACK,
-                            on_surface=AMBER, error=ALERT_RED)
-    page.theme = ft.Theme(color_scheme=scheme)
-    page.dark_theme = ft.Theme(color_scheme=scheme)
+    page.dark_theme = app_theme()
+
+
+def app_theme() -> ft.Theme:
+    return ft.Theme(color_scheme=ft.ColorScheme(primary=AMBER, on_primary=BLACK, secondary=AMBER,
+                                                surface=BLACK, on_surface=AMBER, error=ALERT_RED))
 
 
 def build_screen(actions: ScreenActions, state: SessionState, more: ft.Control) -> Screen:

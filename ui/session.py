@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from shared.timefmt import (
     TimeInputError,
@@ -55,6 +55,9 @@ from ui.timer import CountdownTimer, TimerState
 from ui.variant import AppVariant
 from ui.vox import phase_words, time_left_words
 from ui.weapons import WEAPONS
+
+if TYPE_CHECKING:
+    from ui.soundpack import SoundPack
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +86,11 @@ class View(enum.Enum):
 class Background:
     name: str
     src: str  # asset URL
+
+    @staticmethod
+    def all_of(pack: SoundPack) -> list[Background]:
+        """The pack's backgrounds, by display name, at the URLs the app serves them at."""
+        return [Background(name, url) for name, path in pack.backgrounds() if (url := pack.asset_url(path))]
 
 
 @dataclass(frozen=True)

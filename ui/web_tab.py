@@ -17,6 +17,7 @@ sessionStorage (checked in Chromium: one app_start, the same session). So:
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -29,15 +30,18 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Makes a tab's session on a page: its view (opened) and its browser audio.
-SessionStarter = Callable[[ft.Page], "tuple[SessionView, BrowserAudio]"]
+# Makes a tab's session on a page: its view (opened) and its browser audio. The float is the
+# monotonic time the session's start-up began (its app_start's startup_ms counts from it).
+SessionStarter = Callable[[ft.Page, float], "tuple[SessionView, BrowserAudio]"]
 
 
 class WebTab:
-    def __init__(self, page: ft.Page, start: SessionStarter) -> None:
+    """`opened_at`: when the tab's page opened, the start-up time of its first session."""
+
+    def __init__(self, page: ft.Page, start: SessionStarter, opened_at: float) -> None:
         self._page = page
         self._start = start
-        self.view, self._sounds = start(page)
+        self.view, self._sounds = start(page, opened_at)
         page.on_disconnect = self.on_disconnect
         page.on_connect = self.on_connect
         page.on_close = self.on_close
@@ -57,7 +61,7 @@ class WebTab:
         log.info("session %s ended before its tab came back: the tab starts a new one",
                  self.view.session.session_id)
         self._page.controls.clear()
-        self.view, self._sounds = self._start(self._page)
+        self.view, self._sounds = self._start(self._page, time.monotonic())
 
     @guarded("application")
     def on_close(self, e: Any) -> None:
