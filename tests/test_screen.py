@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+from types import SimpleNamespace
 from typing import Any
 
 import flet as ft
 
-from ui.screen import COMPACT_DISPLAY_SIZE, DISPLAY_SIZE, build_screen
+from ui.screen import AMBER, COMPACT_DISPLAY_SIZE, DISPLAY_SIZE, apply_theme, build_screen
 from ui.session import Background, SessionState, View
 
 DESERT = Background("Desert Dawn", "/backgrounds/desert_dawn.png")
@@ -60,3 +61,15 @@ def test_the_compact_mode_keeps_the_time_on_one_smaller_line_and_hides_the_rest(
     assert not any(control.visible for control in screen.full_only) and not screen.time_input.visible
     screen.show(IDLE, dataclasses.replace(IDLE, compact=True))
     assert screen.display.size == DISPLAY_SIZE and all(control.visible for control in screen.full_only)
+
+
+def test_the_theme_is_dark_and_arrives_without_a_fade() -> None:
+    page = SimpleNamespace(theme_animation_style=None)  # the page fields apply_theme sets
+    apply_theme(page)  # type: ignore[arg-type]
+    assert page.theme_mode is ft.ThemeMode.DARK and page.dark_theme.color_scheme.primary == AMBER
+    assert not hasattr(page, "theme")  # the light theme is never used, so never sent
+    style = page.theme_animation_style
+    assert style is not None and style.duration == ft.Duration() == style.reverse_duration
+    older = SimpleNamespace()  # Flet 0.82.2's page has no theme_animation_style: none is set
+    apply_theme(older)  # type: ignore[arg-type]
+    assert not hasattr(older, "theme_animation_style")

@@ -137,6 +137,11 @@ def apply_theme(page: ft.Page) -> None:
     page.bgcolor = BLACK
     page.padding = 0
     page.dark_theme = app_theme()
+    if hasattr(page, "theme_animation_style"):  # Flet 1.0's; the 0.82.2 desktop client has none
+        # The client starts in Flutter's default theme and gets ours with the first page: animated,
+        # every control is rebuilt in each frame of a 200 ms fade, which made the web page usable
+        # about 0.2 s later (the browser's CPU for the first page: +0.4 s, bench/startup.py).
+        page.theme_animation_style = ft.AnimationStyle.no_animation()
 
 
 def app_theme() -> ft.Theme:
