@@ -21,24 +21,32 @@ once, in turn; figures are medians. Our app is also started with tracking off
 (HL_VOX_CLICKSTREAM_ENABLED=false): the difference is what starting the uploader costs the first
 page. Target: our start-up <= 1.3 x hello world's, in both modes.
 
-Findings (2-core EPYC; traces with monotonic timestamps in both processes, CPU time from /proc,
-`python -X importtime`, cProfile):
+Findings (2-core EPYC; traces with monotonic timestamps in both processes, CPU time from /proc for
+the server, its uploader and every Chromium process, Chromium's own trace and profiler, cProfile):
 - desktop: Flet 0.82.2's own import (0.4 s) and its client's start (0.45 s) are hello world's too.
   Ours added the sound decoding (pygame and every clip, 0.45-0.6 s) and the session's modules
   (0.15 s) before the client was even started: 1.6 s against 0.9 s. Now the modules import on a
-  thread while the client starts and the sounds decode once the window is shown (ui.app): about
-  1.2 s, 1.3 x. What is left: our imports before Flet starts (+0.08 s) and building the screen.
-- web: ours about 1 s behind, 1.5-1.9 x. Before the server answers (+0.4 s): decoding every
-  announcer word for the browser (ui.sound_out_web.WebSoundBank, 0.22 s of CPU, most of it
-  ui.soundpack's pure-Python resampling) and the session's modules with Flet's charts (0.1 s);
-  the first session (+0.15 s: Flet's lazily imported theme and controls, building the screen); the
-  browser (+0.35 s) laying out our far larger first page and its accessibility tree (its audio
-  players and background image are at most 0.1-0.2 s of that). A start-up thread, as on the
-  desktop, made the web 0.25 s slower: by Python's GIL it starved the serving of Flet's 12 MB web
-  client to the first browser.
-- the uploader starts in parallel (its own process, spawned in ~10 ms); its interpreter and imports
-  (~0.2 s of CPU, with multiprocessing's resource tracker) cost the first screen only when the
-  machine's cores are busy with something else, then tens to a few hundred ms (noisy).
+  thread while the client starts and the sounds decode once the window is shown (ui.app).
+- web: the browser and the server share the 2 cores, and the browser needs both while it loads
+  Flet's client, so what counts is CPU, wherever it is spent; work moved into the browser's load
+  (ui.web_parts) gains nothing here (it does where the browser runs elsewhere, as for visitors).
+  Ours was 1.5-1.9 x. What it spent more than hello world, and what was done:
+  - the browser (+1.0 s of CPU): Flutter fades from its default theme to ours over 200 ms,
+    rebuilding every control in each frame (+0.6 s of CPU for our page, 0.2-0.3 s later usable;
+    a page of our controls without a theme costs 1.1 x): the theme now arrives unanimated. The
+    eight sound players (a Web Audio context each, ~0.3 s of CPU) came before the page: now after
+    its first answer. The hidden Stats screen, Pomodoro numbers and shortcut list: no longer sent
+    with the first page.
+  - the server before it answered (+0.4 s): decoding the announcer's words (0.25-0.3 s of pure
+    Python resampling, now 26 ms), Flet's charts (40 ms, now imported by the first chart); the
+    rest (the session's modules, the backgrounds) is now made after it answers.
+  - the first tab's session (0.15 s, against 15 ms for later ones: Flet imports a control's
+    module when it is first named): now made once, unseen, before the first tab asks.
+  - Chromium's new tab kept both cores busy for half a second as each start began: every start
+    now waits for a quiet machine.
+- the uploader starts in parallel (its own process, spawned in ~10 ms; ~0.1 s of CPU with
+  multiprocessing's resource tracker, done before the browser loads): tracking on and off differ
+  by less than the spread between starts (tens of ms either way).
 """
 
 from __future__ import annotations
