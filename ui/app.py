@@ -87,8 +87,9 @@ def run_app(tracker: ClickstreamTracker, web: bool, host: str | None = None, por
         # Flet forgets a disconnected page after FLET_SESSION_TIMEOUT (default an hour): as soon
         # as our session has ended, so a closed tab holds no memory for long.
         os.environ.setdefault("FLET_SESSION_TIMEOUT", str(math.ceil(grace)))
-        asyncio.run(_serve_web(_web_main(tracker, maker := PartsMaker(pack), sessions, grace, stats_all,
-                                         experiments), maker, host, port))
+        maker = PartsMaker(pack)
+        main = _web_main(tracker, maker, sessions, grace, stats_all, experiments)
+        asyncio.run(_serve_web(main, maker, host, port))
     else:
         ft.run(_desktop_main(tracker, pack, sessions, experiments), assets_dir=str(ASSETS_DIR))
     for view in list(sessions.live):  # still open (a tab in its grace, or Flet ended it unasked)
