@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 # each ended within QUIET_SLACK of their time. Uvicorn's own start never leaves it that quiet, so
 # no step delays the server's answering.
 QUIET_SECONDS, QUIET_SLACK, QUIET_SLEEPS = 0.01, 0.002, 5
-# A machine that is never quiet (another program's load) still gets the parts made, this much later.
+# On a machine that is never quiet (another program's load) each step waits at most this long.
 QUIET_PATIENCE = 2.0
 
 
