@@ -720,6 +720,9 @@ def test_a_pomodoro_with_tiny_phases_runs_focus_break_focus_by_itself(server: We
     choose(page, "Mode", "Pomodoro")
     expect(page.get_by_text("Focus 1 of 4 · 0 done today", exact=True)).to_be_visible()
     set_setting(page, "Focus", "2")
+    # Its commit's answer (the field rewritten as 00:00:02, the display) comes before the next field
+    # is typed into: once in 11 runs a Short break typed meanwhile was lost.
+    expect(display(page)).to_have_text("00:00:02")
     set_setting(page, "Short break", "1")
     page.get_by_role("switch", name="Auto-start focus").click()
     expect(display(page)).to_have_text("00:00:02")
