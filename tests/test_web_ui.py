@@ -793,8 +793,8 @@ def test_preferences_stay_in_their_browser_and_never_reach_another(server: WebSe
 
 
 def test_a_tab_loads_ahead_the_sounds_of_the_weapon_it_shows(server: WebServer, context) -> None:
-    """The first clicks' players are made once the tab's page is up (and its preferences read), for
-    the weapon it shows: the one this browser chose before, not the default."""
+    """The first clicks' players are made once the tab's page is drawn (after its preferences are
+    read), for the weapon it shows: the one this browser chose before, not the default."""
     page = open_app(context, server.url)
     choose(page, "Weapon", "AWP")
     assert wait_for(lambda: stored_preferences(page).get("weapon") == "awp")
@@ -804,5 +804,10 @@ def test_a_tab_loads_ahead_the_sounds_of_the_weapon_it_shows(server: WebServer, 
     again.goto(server.url)
     wait_loaded(again)
     ahead = {"/sounds/ui/start.wav", "/sounds/weapons/awp/shot1.wav", "/sounds/weapons/awp/deploy.wav"}
-    assert wait_for(lambda: ahead <= set(fetched)), sorted(path for path in fetched if "sounds" in path)
+
+    def fetched_ahead() -> bool:
+        again.wait_for_timeout(50)  # Playwright hands over the page's request events while it waits
+        return ahead <= set(fetched)
+
+    assert wait_for(fetched_ahead), sorted(path for path in fetched if "sounds" in path)
     assert not [path for path in fetched if "/weapons/glock18/" in path]

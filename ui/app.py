@@ -165,7 +165,8 @@ def _web_main(tracker: ClickstreamTracker, maker: PartsMaker, sessions: _Session
         stored = BrowserPreferences()  # this visitor's browser's own, never the server's
 
         async def load_preferences() -> Preferences:
-            # The tab's first answer: its page is up, so the sounds' players no longer delay it.
+            # The tab's first answer: its page is on its way, the players for the weapon it shows
+            # follow once it is drawn.
             preferences = await stored.load()
             sounds.load_ahead(preferences.weapon or variant.default_weapon)  # the weapon it shows
             return preferences

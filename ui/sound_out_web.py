@@ -4,8 +4,9 @@
 load (an asset URL, or the file's bytes for a user's own sound folder) and joins the spoken
 countdown. `BrowserAudio` is one per tab: it keeps one flet-audio player per sound, so repeated
 clicks replay buffered audio, and a fresh player for each spoken sentence. The players the first
-clicks need are made by `load_ahead()`, which the app calls once the tab's first page is up: made
-with the page, they would reach the browser before it and delay it (each is a Web Audio context).
+clicks need are made by `load_ahead()`, which the app calls with the tab's first answer; they are
+made LOAD_AHEAD_AFTER later, once the browser has drawn the page: each is a Web Audio context and a
+fetch, and made with the page they delayed it (a click before then makes its own player).
 
 After a reconnect the browser's players are not the ones we had (a reloaded tab made new ones; a
 tab whose socket dropped keeps players that no longer answer: measured with flet 1.0.5), so
@@ -43,6 +44,9 @@ log = logging.getLogger(__name__)
 # A player's answer takes milliseconds; one that never comes (its tab went away mid-call, when Flet
 # drops the question) must not keep our task waiting for ever, which Flet's own calls would.
 BROWSER_TIMEOUT = 10.0
+# The first answer comes as the browser starts drawing the page, which takes it 0.1-0.3 s on two
+# shared cores (bench/startup.py): the players wait for that.
+LOAD_AHEAD_AFTER = 0.5
 
 
 @dataclass(frozen=True)
@@ -113,7 +117,7 @@ class BrowserAudio:
     def load_ahead(self, weapon: str) -> None:
         """Players for the effects and `weapon`'s sounds, so the next clicks sound at once."""
         self._weapon = weapon
-        self._load_ahead()
+        self._run(self._load_ahead_later)
 
     def reconnected(self) -> None:
         """The tab is back: fresh players (Flet drops the old ones nobody references)."""
@@ -124,7 +128,7 @@ class BrowserAudio:
         self._waiting.clear()
         self._requested.clear()
         self._speech, self._speaking = None, False
-        self._load_ahead()
+        self._run(self._load_ahead_later)  # the page is sent again, to draw again
 
     def play_effect(self, name: str) -> None:
         self._play(self._bank.effects.get(name))
@@ -177,6 +181,10 @@ class BrowserAudio:
         self._players.clear()
 
     # ---- internals ---------------------------------------------------------------------------
+
+    async def _load_ahead_later(self) -> None:
+        await asyncio.sleep(LOAD_AHEAD_AFTER)
+        self._load_ahead()
 
     def _load_ahead(self) -> None:
         if self._weapon is None or self._closed:
