@@ -4,6 +4,8 @@ import json
 import multiprocessing
 import os
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -100,6 +102,14 @@ def test_the_uploader_runs_nicer_than_the_app(data_dir: Path) -> None:
         assert os.getpriority(os.PRIO_PROCESS, pid) == min(app + UPLOADER_NICENESS, 19)
         assert tracker.track_event("button_click", "start_button")
     assert count(settings.store_path, "clickstream") == 1
+
+
+def test_the_app_process_never_loads_the_drain_lock() -> None:
+    """filelock is the uploader's (25 ms of imports): the app only spawns it."""
+    script = "import sys, ui.__main__; print('filelock' in sys.modules)"
+    loaded = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                            cwd=Path(__file__).parent.parent).stdout
+    assert loaded.strip() == "False"
 
 
 def test_shutdown_is_idempotent_and_bounded(data_dir: Path) -> None:

@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 
 from shared.event import Event, EventFactory, EventRow
+from worker.drain_lock import DrainLock
 from worker.messages import EventsBatch, Report, Stop
 from worker.policy import Backoff, FlushPolicy
 from worker.sinks import Delivery, SinkUnavailable
-from worker.store import DrainLock, Store
+from worker.store import Store
 from worker.uploader import ORPHAN_BUDGET, Uploader
 
 FACTORY = EventFactory("session-1")

@@ -15,6 +15,7 @@ import signal
 import sqlite3
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from shared.event import EventRow
 from shared.settings import Settings
@@ -23,7 +24,10 @@ from worker.messages import EventsBatch, Inbox, Outbox, Report, Stop, UploaderSt
 from worker.policy import Backoff, FlushPolicy, Pacing
 from worker.retention import prune
 from worker.sinks import Sink, SinkUnavailable, make_sink
-from worker.store import DrainLock, Store
+from worker.store import Store
+
+if TYPE_CHECKING:  # imported by assemble(), in the uploader's process only
+    from worker.drain_lock import DrainLock
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +70,8 @@ def run_uploader(settings: Settings, events: Inbox, reports: Outbox, log_level: 
 def assemble(settings: Settings, events: Inbox, reports: Outbox,
              parent_alive: Callable[[], bool] = lambda: True) -> Uploader:
     """The uploader with the store, drain lock, sink, flush policy and backoffs the settings ask for."""
+    from worker.drain_lock import DrainLock
+
     return Uploader(Store(settings.store_path), DrainLock(settings.store_path), make_sink(settings),
                     FlushPolicy(settings.batch_size, settings.flush_interval), Backoff(),
                     events, reports, parent_alive=parent_alive)
