@@ -12,6 +12,7 @@ import pytest
 
 from ui import web_parts
 from ui.soundpack import SoundPack
+from ui.vox import VOX_WORDS
 from ui.web_parts import PartsMaker, WebParts
 
 BUSY_BLOCK = 0.02  # the busy loop blocks this long at a time: no sleep of the maker ends on time
@@ -53,6 +54,27 @@ def test_every_tab_gets_the_same_parts() -> None:
         (name, pack.asset_url(path)) for name, path in pack.backgrounds()]
     with wave.open(BytesIO(first.bank.sentence(["one"], 1.0))) as spoken:
         assert spoken.getnframes() > 0
+
+
+def test_the_announcer_words_are_decoded_after_the_parts_a_word_at_a_time(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(web_parts, "WORD_PACE", 0.001)
+    prepared: list[tuple[str, bool]] = []  # (word, whether the waiting tab had its parts by then)
+
+    class Pack(SoundPack):
+        def prepare(self, word: str) -> None:
+            prepared.append((word, tabs[0].done()))
+            super().prepare(word)
+
+    async def scenario() -> None:
+        tabs.append(asyncio.create_task(maker.parts()))
+        await maker.run()
+
+    maker = PartsMaker(Pack())
+    tabs: list[asyncio.Task[WebParts]] = []
+    asyncio.run(scenario())
+    assert sorted(word for word, _ in prepared) == sorted(VOX_WORDS)
+    assert all(had_parts for _, had_parts in prepared)
 
 
 def test_nothing_is_made_while_the_loop_is_busy() -> None:

@@ -147,7 +147,7 @@ def _session_view(page: ft.Page, tracker: ClickstreamTracker, setup: _SessionSet
 
 async def _serve_web(main: PageMain, maker: PartsMaker, host: str | None, port: int) -> None:
     """Flet's web server (what ft.run runs), with the sessions' parts made on its event loop."""
-    making = asyncio.get_running_loop().create_task(maker.make())
+    making = asyncio.get_running_loop().create_task(maker.run())
     try:
         await ft.run_async(main, view=ft.AppView.WEB_BROWSER, host=host, port=port,
                            assets_dir=str(ASSETS_DIR), no_cdn=True)

@@ -36,7 +36,6 @@ import flet_audio as fta
 from ui.soundpack import UI_EFFECTS, SoundPack
 from ui.speed import NORMAL_SPEED
 from ui.timer import COUNTDOWN_SECONDS
-from ui.vox import VOX_WORDS
 from ui.weapons import WEAPONS
 
 log = logging.getLogger(__name__)
@@ -70,8 +69,6 @@ class WebSoundBank:
             self._sound(path, "ending") for path in pack.endings()]}
         for sound in self.endings[None]:
             self.endings.setdefault(Path(sound.key).stem, []).append(sound)
-        # Decode every announcer word now, so a click only joins samples already in memory.
-        pack.sentence_wav(sorted(VOX_WORDS))
 
     def sentence(self, words: list[str], speed: float) -> bytes:
         return self.pack.sentence_wav(words, speed)

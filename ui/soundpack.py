@@ -109,6 +109,10 @@ class SoundPack:
         `speed` (ui.speed) plays the whole sentence faster or slower."""
         return _wav_bytes(at_speed(self._joined(words), speed))
 
+    def prepare(self, word: str) -> None:
+        """Decodes a word's clip now (a sentence decodes those it lacks when it is first said)."""
+        self._token_samples(word)
+
     def countdown_wav(self, start: int = COUNTDOWN_SECONDS, speed: float = NORMAL_SPEED) -> bytes:
         """`start` down to one, each number starting on its second: in step with the display.
         At another `speed` each number is said faster or slower and still starts on its second."""
@@ -211,7 +215,7 @@ def _read_wav(path: Path) -> array:
 def _resampled(samples: array, rate: int) -> array:
     """Linear interpolation to OUTPUT_RATE: plenty for speech and clicks, and tiny. The usual rates,
     half OUTPUT_RATE (Half-Life's own 11025 Hz: our words) and its multiples (44100 Hz), take
-    shorter ways to the same samples: the web server decodes every word before it first answers."""
+    shorter ways to the same samples: the web server decodes every word as its first tabs open."""
     if rate == OUTPUT_RATE:
         return samples
     if not 4000 <= rate <= 192000:

@@ -1,13 +1,17 @@
 """What every web tab's session is made with, made while the web server has nothing else to do.
 
-The server answers before any of it is made: the announcer's words decoded for the browser, the
-backgrounds, the session's modules, and one screen built that nobody sees, so Flet's first-use costs
+The server answers before any of it is made: the sounds the browser will load, the backgrounds,
+the session's modules, and one screen built that nobody sees, so Flet's first-use costs
 (it imports a control's module when the control is first named, and sets up each control class on
 its first use: 0.1 s, three quarters of what the first tab's session took to make) are paid before
 the first tab asks. It is made a step at a time, each once the event loop has had nothing to run
 for a while: the first browser loads Flet's client meanwhile (about 0.7 s here, most of it in the
 browser), and the server only serves files now and then. A tab that comes before it is all made
 waits for the rest, which is then made without waiting.
+
+Then `run()` decodes the announcer's words, one every WORD_PACE, so the first sentences only join
+samples already in memory. No tab waits for that (a sentence decodes the words it lacks itself), and
+no step holds the loop for long: a user's own words at 48 kHz take tens of ms each.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from ui.soundpack import SoundPack
+from ui.vox import VOX_WORDS
 
 if TYPE_CHECKING:
     from ui.session import Background
@@ -32,6 +37,8 @@ log = logging.getLogger(__name__)
 QUIET_SECONDS, QUIET_SLACK, QUIET_SLEEPS = 0.01, 0.002, 5
 # On a machine that is never quiet (another program's load) each step waits at most this long.
 QUIET_PATIENCE = 2.0
+# Between two words' decoding: our 45 words (0.6 ms each) take 2 s, as the first page is drawn.
+WORD_PACE = 0.05
 
 
 @dataclass(frozen=True)
@@ -47,6 +54,13 @@ class PartsMaker:
         self._pack = pack
         self._made: asyncio.Future[WebParts] | None = None
         self._hurry = asyncio.Event()  # a tab is waiting: no more waiting for quiet
+
+    async def run(self) -> None:
+        """What the server runs: make(), then the announcer's words."""
+        await self.make()
+        assert self._made is not None  # make() settled it
+        if self._made.exception() is None:
+            await self._prepare_words(self._made.result().bank.pack)
 
     async def make(self) -> None:
         loop = asyncio.get_running_loop()
@@ -73,7 +87,7 @@ class PartsMaker:
 
         backgrounds = Background.all_of(self._pack)
         await self._quiet()
-        bank = WebSoundBank(self._pack)  # decodes every announcer word
+        bank = WebSoundBank(self._pack)
         await self._quiet()
         from ui.screen import app_theme
 
@@ -82,6 +96,12 @@ class PartsMaker:
         _unseen_screen()
         log.debug("web session parts made")
         return WebParts(backgrounds, bank)
+
+    async def _prepare_words(self, pack: SoundPack) -> None:
+        for word in sorted(VOX_WORDS):
+            await asyncio.sleep(WORD_PACE)
+            pack.prepare(word)
+        log.debug("announcer words decoded")
 
     async def _quiet(self) -> None:
         loop = asyncio.get_running_loop()
