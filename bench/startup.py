@@ -34,19 +34,26 @@ the server, its uploader and every Chromium process, Chromium's own trace and pr
   - the browser (+1.0 s of CPU): Flutter fades from its default theme to ours over 200 ms,
     rebuilding every control in each frame (+0.6 s of CPU for our page, 0.2-0.3 s later usable;
     a page of our controls without a theme costs 1.1 x): the theme now arrives unanimated. The
-    eight sound players (a Web Audio context each, ~0.3 s of CPU) came before the page: now after
-    its first answer. The hidden Stats screen, Pomodoro numbers and shortcut list: no longer sent
-    with the first page.
+    eight sound players (a Web Audio context each and a fetch, ~0.3 s of CPU) came before the
+    page, then with its first answer, which comes as the browser starts drawing the page: the
+    page arrived 0.44-0.48 s before it was usable, 0.28-0.39 s with the players half a second
+    later, as now (hello world's: 0.21-0.25 s). The hidden Stats screen, Pomodoro numbers and
+    shortcut list: no longer sent with the first page.
   - the server before it answered (+0.4 s): decoding the announcer's words (0.25-0.3 s of pure
-    Python resampling, now 26 ms), Flet's charts (40 ms, now imported by the first chart); the
-    rest (the session's modules, the backgrounds) is now made after it answers.
+    Python resampling, now 26 ms, and done after the first tab's parts), Flet's charts (40 ms,
+    now imported by the first chart), filelock (25 ms, now imported by the uploader only); the
+    rest (the session's modules, the backgrounds) is now made after it answers. Left: our own
+    modules and settings before it answers (~50 ms), and after it Flet's theme classes (~50 ms
+    the first time a theme is made; hello world makes none).
   - the first tab's session (0.15 s, against 15 ms for later ones: Flet imports a control's
     module when it is first named): now made once, unseen, before the first tab asks.
   - Chromium's new tab kept both cores busy for half a second as each start began: every start
     now waits for a quiet machine.
 - the uploader starts in parallel (its own process, spawned in ~10 ms; ~0.1 s of CPU with
-  multiprocessing's resource tracker, done before the browser loads): tracking on and off differ
-  by less than the spread between starts (tens of ms either way).
+  multiprocessing's resource tracker, mostly before the browser loads). It delayed the server's
+  first answer by ~40 ms (median of 50 starts: the two cores are not two free ones); it now runs
+  at niceness +10 (worker.tracker): ~30 ms. Tracking on and off differ by less than the spread
+  between starts in the page's figure (20-90 ms over 20-start comparisons, up to 0.15 s in 5).
 """
 
 from __future__ import annotations

@@ -187,13 +187,15 @@ APP = textwrap.dedent("""
     from shared.settings import Settings
     from worker import ClickstreamTracker
     tracker = ClickstreamTracker(Settings(data_dir=Path(sys.argv[1]), flush_interval=0.1)).start()
-    print("uploader", tracker.get_stats()["uploader_pid"], flush=True)
+    # One string per line: with PYTHONUNBUFFERED each of print's pieces is its own write, and the
+    # kill can land between them.
+    print(f"uploader {tracker.get_stats()['uploader_pid']}", flush=True)
     i = 0
     while True:  # bursts of 2,000 events: messages are being written when the app dies
         for _ in range(2000):
             tracker.track_event("button_click", "shoot_gun_button", {"i": i})
             i += 1
-        print("received", tracker.get_stats()["received"], flush=True)
+        print(f"received {tracker.get_stats()['received']}", flush=True)
         time.sleep(0.01)
 """)
 

@@ -498,8 +498,11 @@ def test_a_tab_back_after_its_grace_gets_a_new_session(server: WebServer, data_d
     page = open_app(context, server.url)
     button(page, "Fire").click()
     [first] = [session[0] for session in own_sessions(data_dir, known, [2])]
-    page.evaluate("() => { window.__RealWebSocket = WebSocket; "
-                  "window.WebSocket = function () { throw new Error('offline'); }; }")
+    # Offline as a browser sees it: each new socket fails to connect (a closed port) and reports
+    # it, asynchronously; a constructor that throws instead made Flet's client reload the page now
+    # and then, which no real outage does.
+    page.evaluate("() => { window.__RealWebSocket = WebSocket; window.WebSocket = function () { "
+                  "return new window.__RealWebSocket('ws://127.0.0.1:9/'); }; }")
     drop_socket(page)
     session_ended(server, first.session_id, log_start)
     page.evaluate("() => { window.WebSocket = window.__RealWebSocket; }")  # the network is back
