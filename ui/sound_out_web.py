@@ -43,8 +43,8 @@ log = logging.getLogger(__name__)
 # A player's answer takes milliseconds; one that never comes (its tab went away mid-call, when Flet
 # drops the question) must not keep our task waiting for ever, which Flet's own calls would.
 BROWSER_TIMEOUT = 10.0
-# The first answer comes as the browser starts drawing the page, which takes it 0.1-0.3 s on two
-# shared cores (bench/startup.py): the players wait for that.
+# The first answer comes as the browser starts drawing the page, which takes it 0.3-0.4 s here
+# (bench/startup.py): the players wait for that.
 LOAD_AHEAD_AFTER = 0.5
 
 
