@@ -11,7 +11,6 @@ from pathlib import Path
 
 from shared.settings import Settings
 from worker import ClickstreamTracker
-from worker.tracker import UPLOADER_NICENESS
 
 from _store import count, query
 from conftest import wait_for
@@ -90,18 +89,6 @@ def test_disabled_tracking_starts_no_process(data_dir: Path) -> None:
     assert multiprocessing.active_children() == []
     tracker.shutdown()
     assert not any(data_dir.iterdir())
-
-
-def test_the_uploader_runs_nicer_than_the_app(data_dir: Path) -> None:
-    """It takes only the CPU the UI leaves over, so starting it never delays the first page."""
-    settings = local_settings(data_dir)
-    with ClickstreamTracker(settings) as tracker:
-        pid = tracker.get_stats()["uploader_pid"]
-        assert isinstance(pid, int)
-        app = os.getpriority(os.PRIO_PROCESS, 0)
-        assert os.getpriority(os.PRIO_PROCESS, pid) == min(app + UPLOADER_NICENESS, 19)
-        assert tracker.track_event("button_click", "start_button")
-    assert count(settings.store_path, "clickstream") == 1
 
 
 def test_the_app_process_never_loads_the_drain_lock() -> None:

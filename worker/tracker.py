@@ -25,7 +25,6 @@ import collections
 import dataclasses
 import logging
 import multiprocessing
-import os
 import queue
 import sys
 import threading
@@ -67,9 +66,6 @@ SENDER_JOIN = 1.0
 SEND_COALESCE = 0.005
 # An uploader that has lived this long is healthy again: its next death restarts it at once.
 STABLE_AFTER = 30.0
-# The uploader runs this much nicer than the app: its start-up (an interpreter, its imports, the
-# store) and its flushes take only CPU the UI leaves over, so they never delay a page or a click.
-UPLOADER_NICENESS = 10
 
 
 @dataclass(frozen=True)
@@ -333,8 +329,6 @@ class ClickstreamTracker:
             args=(self.settings, self._events, self._reports, logging.getLogger().getEffectiveLevel()))
         with _without_main_module():
             process.start()
-        assert process.pid is not None  # start() sets it
-        _lower_priority(process.pid)
         self._process = process
         self._reported = False
         self._spawned_at = self._last_report = time.monotonic()
@@ -433,15 +427,6 @@ class ClickstreamTracker:
 def _take(captures: collections.deque[Capture]) -> list[Capture]:
     """What the deque holds now, taken from the left; appends made meanwhile stay for next time."""
     return [captures.popleft() for _ in range(len(captures))]
-
-
-def _lower_priority(pid: int) -> None:
-    if not hasattr(os, "setpriority"):  # Windows: the uploader keeps the app's priority
-        return
-    try:
-        os.setpriority(os.PRIO_PROCESS, pid, os.getpriority(os.PRIO_PROCESS, 0) + UPLOADER_NICENESS)
-    except OSError as error:  # it died already, or a sandbox forbids it: it only runs sooner
-        log.debug("could not lower the uploader's priority: %s", error)
 
 
 def _close_channels(*channels: Any) -> None:
