@@ -52,8 +52,8 @@ the server, its uploader and every Chromium process, Chromium's own trace and pr
 - the uploader starts in parallel (its own process, spawned in ~10 ms; ~0.1 s of CPU with
   multiprocessing's resource tracker, mostly before the browser loads). It delays the server's
   first answer by ~40 ms (median of 50 starts: the two cores are not two free ones). Running it
-  at niceness +10 took 10 ms off that, but a UI thread flooding events then outran it until
-  events were dropped, so it keeps the app's priority. Tracking on and off differ by less than
+  at niceness +10 took only 10 ms off that and drains slower whenever the UI floods the CPU
+  (events were dropped once in a test that does), so it keeps the app's priority. Tracking on and off differ by less than
   the spread between starts in the page's figure (20-90 ms over 20-start comparisons, up to
   0.15 s in 5).
 """
