@@ -53,9 +53,9 @@ the server, its uploader and every Chromium process, Chromium's own trace and pr
   multiprocessing's resource tracker, mostly before the browser loads). It delays the server's
   first answer by ~40 ms (median of 50 starts: the two cores are not two free ones). Running it
   at niceness +10 took only 10 ms off that and drains slower whenever the UI floods the CPU
-  (events were dropped once in a test that does), so it keeps the app's priority. Tracking on and off differ by less than
-  the spread between starts in the page's figure (20-90 ms over 20-start comparisons, up to
-  0.15 s in 5).
+  (events were dropped once in a test that does), so it keeps the app's priority. Tracking on
+  and off differ by less than the spread between starts in the page's figure (20-90 ms over
+  20-start comparisons, -0.15 to +0.15 s in 5).
 """
 
 from __future__ import annotations
