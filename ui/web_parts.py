@@ -57,19 +57,21 @@ class PartsMaker:
 
     async def run(self) -> None:
         """What the server runs: make(), then the announcer's words."""
-        await self.make()
-        assert self._made is not None  # make() settled it
-        if self._made.exception() is None:
-            await self._prepare_words(self._made.result().bank.pack)
+        if (made := await self.make()) is not None:
+            await self._prepare_words(made.bank.pack)
 
-    async def make(self) -> None:
+    async def make(self) -> WebParts | None:
+        """The parts, handed to every tab that waits; None if they could not be made."""
         loop = asyncio.get_running_loop()
         self._made = self._made or loop.create_future()
         try:
-            self._made.set_result(await self._steps())
+            made = await self._steps()
         except Exception as error:  # every tab gets it too, as its session's start failing
             log.exception("cannot make what the web sessions need")
             self._made.set_exception(error)
+            return None
+        self._made.set_result(made)
+        return made
 
     async def parts(self) -> WebParts:
         self._hurry.set()
